@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virq-bench: speed figures for virq, each next to its baseline measured
+ * in the same run.  Usage: virq-bench [--json] [--quick] [bench ...]
+ * Benches: route-update, inject (default: all).
+ * --json prints one object per line:
+ *   {"bench":..., "metric":..., "value":..., "unit":..., "baseline":..., "ratio":...}
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <virq/virq.h>
+
+#include "kvm_routes.h"
+#include "testchip.h"
+
+static bool json;
+static bool quick;
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double percentile(double *v, size_t n, double p)
+{
+	size_t k;
+
+	qsort(v, n, sizeof(*v), dbl_cmp);
+	k = (size_t)(p * (double)(n - 1) + 0.5);
+	return v[k];
+}
+
+/* baseline < 0: none; ratio given by the caller (its direction varies) */
+static void report(const char *bench, const char *metric, double value,
+		   const char *unit, double baseline, double ratio)
+{
+	if (json) {
+		printf("{\"bench\":\"%s\",\"metric\":\"%s\",\"value\":%.4g,\"unit\":\"%s\","
+		       "\"baseline\":",
+		       bench, metric, value, unit);
+		if (baseline < 0)
+			printf("null,\"ratio\":null}\n");
+		else
+			printf("%.4g,\"ratio\":%.4g}\n", baseline, ratio);
+	} else {
+		printf("%-13s %-34s %12.4g %-8s", bench, metric, value, unit);
+		if (baseline >= 0)
+			printf(" baseline %10.4g  ratio %8.4g", baseline, ratio);
+		printf("\n");
+	}
+	fflush(stdout);
+}
+
+static void pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+static struct virq_vm *vm_with_msi_routes(uint32_t nr, struct virq_device **rx)
+{
+	struct virq_vm_config cfg = { .nr_vcpus = 2, .max_routes = nr };
+	struct testchip_args a = {
+		.chip = 0, .nr_pins = 1,
+		.doorbell_base = 0xfee00000, .doorbell_size = 0x100000,
+	};
+	struct virq_route_entry *tbl;
+	struct virq_vm *vm;
+
+	if (testchip_register() || virq_vm_create(&cfg, &vm) ||
+	    virq_device_create(vm, "testchip", &a, rx)) {
+		fprintf(stderr, "virq-bench: set-up failed: %s\n", virq_last_error());
+		exit(1);
+	}
+	tbl = calloc(nr, sizeof(*tbl));
+	if (!tbl)
+		exit(1);
+	for (uint32_t i = 0; i < nr; i++) {
+		tbl[i].gsi = i;
+		tbl[i].kind = VIRQ_ROUTE_MSI;
+		tbl[i].u.msi.address_lo = 0xfee00000;
+		tbl[i].u.msi.data = (i & 0xff) | TESTCHIP_DATA_FAST;
+	}
+	if (virq_route_set_table(vm, tbl, nr)) {
+		fprintf(stderr, "virq-bench: set_table: %s\n", virq_last_error());
+		exit(1);
+	}
+	free(tbl);
+	return vm;
+}
+
+/* Median and p99 of @iters one-entry commits, GSI j % nr on call j. */
+static void time_one_change(struct virq_vm *vm, uint32_t nr, unsigned iters,
+			    unsigned batch, double *median, double *p99)
+{
+	double *t = malloc(iters * sizeof(*t));
+
+	if (!t)
+		exit(1);
+	for (unsigned j = 0; j < iters; j++) {
+		struct virq_route_txn *txn;
+		double t0 = now_ns();
+
+		virq_route_begin(vm, &txn);
+		for (unsigned b = 0; b < batch; b++) {
+			uint32_t gsi = (uint32_t)(((uint64_t)j * batch + b) * 7919u % nr);
+			struct virq_route_entry e = { .gsi = gsi, .kind = VIRQ_ROUTE_MSI };
+
+			e.u.msi.address_lo = 0xfee00000;
+			e.u.msi.data = ((j + 1) & 0xff) | TESTCHIP_DATA_FAST;
+			virq_route_update(txn, &e);
+		}
+		if (virq_route_commit(txn)) {
+			fprintf(stderr, "virq-bench: commit: %s\n", virq_last_error());
+			exit(1);
+		}
+		t[j] = now_ns() - t0;
+	}
+	*median = percentile(t, iters, 0.5);
+	*p99 = percentile(t, iters, 0.99);
+	free(t);
+}
+
+static void bench_route_update(void)
+{
+	const unsigned iters = quick ? 2000 : 20000;
+	double med4k, p99_4k, med1m, p99_1m, b64, b64p99, kvm_med = -1, kvm_p99 = 0;
+	struct virq_device *rx;
+	struct kvm_routes *k;
+	struct virq_vm *vm;
+	int ret;
+
+	pin_to_cpu(0);
+	vm = vm_with_msi_routes(4096, &rx);
+	time_one_change(vm, 4096, iters, 1, &med4k, &p99_4k);
+	time_one_change(vm, 4096, iters / 10, 64, &b64, &b64p99);
+	virq_vm_destroy(vm);
+
+	vm = vm_with_msi_routes(1u << 20, &rx);
+	time_one_change(vm, 1u << 20, iters, 1, &med1m, &p99_1m);
+	virq_vm_destroy(vm);
+
+	ret = kvm_routes_open(&k);
+	if (!ret) {
+		ret = kvm_routes_bench_one_change(k, 4096, quick ? 50 : 200, &kvm_med,
+						  &kvm_p99);
+		kvm_routes_close(k);
+	}
+	if (ret) {
+		fprintf(stderr, "virq-bench: KVM baseline unavailable (%s)\n", strerror(-ret));
+		kvm_med = -1;
+	}
+
+	report("route-update", "one_change_4096_median", med4k / 1e3, "us",
+	       kvm_med < 0 ? -1 : kvm_med / 1e3, kvm_med < 0 ? 0 : kvm_med / med4k);
+	report("route-update", "one_change_4096_p99", p99_4k / 1e3, "us",
+	       kvm_med < 0 ? -1 : kvm_p99 / 1e3, kvm_med < 0 ? 0 : kvm_p99 / p99_4k);
+	/* baseline: the same change in the 4096-route table; ratio 1M / 4K */
+	report("route-update", "one_change_1048576_median", med1m / 1e3, "us", med4k / 1e3,
+	       med1m / med4k);
+	report("route-update", "one_change_1048576_p99", p99_1m / 1e3, "us", -1, 0);
+	report("route-update", "batch64_4096_median", b64 / 1e3, "us",
+	       kvm_med < 0 ? -1 : kvm_med / 1e3, kvm_med < 0 ? 0 : kvm_med / b64);
+	if (kvm_med >= 0)
+		report("route-update", "kvm_set_gsi_routing_4096_median", kvm_med / 1e3, "us",
+		       -1, 0);
+}
+
+struct inject_arg {
+	struct virq_vm *vm;
+	uint32_t gsi;
+	int cpu;
+	double seconds;
+	uint64_t count;
+	double elapsed;
+	pthread_barrier_t *start;
+};
+
+static void *inject_thread(void *p)
+{
+	struct inject_arg *a = p;
+	uint64_t n = 0;
+	double t0, deadline;
+
+	pin_to_cpu(a->cpu);
+	pthread_barrier_wait(a->start);
+	t0 = now_ns();
+	deadline = t0 + a->seconds * 1e9;
+	do {
+		for (int i = 0; i < 1024; i++)
+			if (virq_set_irq(a->vm, a->gsi, 1, 0) != 1)
+				exit(2);
+		n += 1024;
+	} while (now_ns() < deadline);
+	a->elapsed = now_ns() - t0;
+	a->count = n;
+	return NULL;
+}
+
+static double run_injectors(struct virq_vm *vm, unsigned threads, double seconds)
+{
+	struct inject_arg a[2];
+	pthread_t th[2];
+	pthread_barrier_t start;
+	double rate = 0;
+
+	pthread_barrier_init(&start, NULL, threads);
+	for (unsigned i = 0; i < threads; i++) {
+		/* distinct GSIs and counter slots: no false sharing in the chip */
+		a[i] = (struct inject_arg){ vm, 1 + i * 17, (int)i, seconds, 0, 0, &start };
+		pthread_create(&th[i], NULL, inject_thread, &a[i]);
+	}
+	for (unsigned i = 0; i < threads; i++) {
+		pthread_join(th[i], NULL);
+		rate += (double)a[i].count / (a[i].elapsed / 1e9);
+	}
+	pthread_barrier_destroy(&start);
+	return rate;
+}
+
+static void bench_inject(void)
+{
+	double secs = quick ? 0.2 : 1.0, r1, r2;
+	struct virq_device *rx;
+	struct virq_vm *vm = vm_with_msi_routes(4096, &rx);
+
+	r1 = run_injectors(vm, 1, secs);
+	r2 = run_injectors(vm, 2, secs);
+	report("inject", "msi_route_1thread", r1 / 1e6, "M/s", -1, 0);
+	/* baseline: the one-thread rate; ratio = scaling */
+	report("inject", "msi_route_2threads", r2 / 1e6, "M/s", r1 / 1e6, r2 / r1);
+	virq_vm_destroy(vm);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} benches[] = {
+	{ "route-update", bench_route_update },
+	{ "inject", bench_inject },
+};
+
+#define NR_BENCHES (sizeof(benches) / sizeof(benches[0]))
+
+int main(int argc, char **argv)
+{
+	bool want[NR_BENCHES] = { false }, any = false;
+
+	for (int i = 1; i < argc; i++) {
+		size_t b;
+
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+			continue;
+		}
+		if (!strcmp(argv[i], "--quick")) {
+			quick = true;
+			continue;
+		}
+		for (b = 0; b < NR_BENCHES && strcmp(argv[i], benches[b].name); b++)
+			;
+		if (b == NR_BENCHES) {
+			fprintf(stderr, "virq-bench: unknown bench '%s' (have:", argv[i]);
+			for (b = 0; b < NR_BENCHES; b++)
+				fprintf(stderr, " %s", benches[b].name);
+			fprintf(stderr, ")\n");
+			return 2;
+		}
+		want[b] = any = true;
+	}
+	for (size_t b = 0; b < NR_BENCHES; b++)
+		if (!any || want[b])
+			benches[b].fn();
+	return 0;
+}

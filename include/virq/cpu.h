@@ -17,8 +17,8 @@ extern "C" {
  * vCPU or calls KVM_INTERRUPT / KVM_IRQ_LINE.
  * Returns 0, or -EINVAL for a vCPU or line out of range.
  */
-int virq_cpu_set_line(struct virq_vm *vm, uint32_t vcpu,
-		      enum virq_cpu_line line, int level);
+int virq_cpu_set_line(struct virq_vm *vm, uint32_t vcpu, enum virq_cpu_line line,
+		      int level);
 
 #ifdef __cplusplus
 }

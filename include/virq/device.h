@@ -53,10 +53,10 @@ struct virq_device_ops {
 	 * @level is @source_id's level alone; a chip combines sources with
 	 * virq_line_level() under its lock (KVM's irq_states).
 	 */
-	int (*set_pin)(struct virq_device *dev, uint32_t chip, uint32_t pin,
-		       int level, uint32_t source_id);
-	int (*set_ppi)(struct virq_device *dev, uint32_t vcpu, uint32_t ppi,
-		       int level, uint32_t source_id);
+	int (*set_pin)(struct virq_device *dev, uint32_t chip, uint32_t pin, int level,
+		       uint32_t source_id);
+	int (*set_ppi)(struct virq_device *dev, uint32_t vcpu, uint32_t ppi, int level,
+		       uint32_t source_id);
 	int (*set_lpi)(struct virq_device *dev, uint32_t intid);
 	int (*msi)(struct virq_device *dev, const struct virq_msi *msi);
 	/* Forget every line level held by @source_id (source id freed). */
@@ -77,12 +77,11 @@ struct virq_device_ops {
 	 * (not accessible now), -EBUSY (not while running), -EINVAL (bad
 	 * size or value).  has: 0 if it exists, else -ENXIO.
 	 */
-	int (*get_attr)(struct virq_device *dev, uint32_t group, uint64_t attr,
-			void *buf, size_t size);
+	int (*get_attr)(struct virq_device *dev, uint32_t group, uint64_t attr, void *buf,
+			size_t size);
 	int (*set_attr)(struct virq_device *dev, uint32_t group, uint64_t attr,
 			const void *buf, size_t size);
-	int (*has_attr)(struct virq_device *dev, uint32_t group,
-			uint64_t attr);
+	int (*has_attr)(struct virq_device *dev, uint32_t group, uint64_t attr);
 };
 
 struct virq_device_type {
@@ -102,8 +101,8 @@ const struct virq_device_type *virq_device_type_find(const char *name);
  * Create a device of the type registered as @type_name.  @args is
  * passed to the type's create op.  Serialised with other configuration.
  */
-int virq_device_create(struct virq_vm *vm, const char *type_name,
-		       const void *args, struct virq_device **out);
+int virq_device_create(struct virq_vm *vm, const char *type_name, const void *args,
+		       struct virq_device **out);
 
 /*
  * Destroy a device: its chips, doorbells and regions disappear at once
@@ -112,17 +111,15 @@ int virq_device_create(struct virq_vm *vm, const char *type_name,
  */
 int virq_device_destroy(struct virq_device *dev);
 
-int virq_device_get_attr(struct virq_device *dev, uint32_t group,
-			 uint64_t attr, void *buf, size_t size);
-int virq_device_set_attr(struct virq_device *dev, uint32_t group,
-			 uint64_t attr, const void *buf, size_t size);
-int virq_device_has_attr(struct virq_device *dev, uint32_t group,
-			 uint64_t attr);
+int virq_device_get_attr(struct virq_device *dev, uint32_t group, uint64_t attr,
+			 void *buf, size_t size);
+int virq_device_set_attr(struct virq_device *dev, uint32_t group, uint64_t attr,
+			 const void *buf, size_t size);
+int virq_device_has_attr(struct virq_device *dev, uint32_t group, uint64_t attr);
 int virq_device_reset(struct virq_device *dev);
 
 const char *virq_device_name(const struct virq_device *dev);
-const struct virq_device_type *
-virq_device_get_type(const struct virq_device *dev);
+const struct virq_device_type *virq_device_get_type(const struct virq_device *dev);
 struct virq_vm *virq_device_vm(const struct virq_device *dev);
 unsigned virq_device_instance(const struct virq_device *dev);
 
@@ -131,10 +128,10 @@ unsigned virq_device_instance(const struct virq_device *dev);
  * [@addr, @addr + @size) handles it.  -ENOENT if no region does (the VMM
  * then handles the access itself).  @size is 1, 2, 4 or 8.
  */
-int virq_io_read(struct virq_vm *vm, enum virq_space space, uint64_t addr,
-		 unsigned size, uint64_t *val);
-int virq_io_write(struct virq_vm *vm, enum virq_space space, uint64_t addr,
-		  unsigned size, uint64_t val);
+int virq_io_read(struct virq_vm *vm, enum virq_space space, uint64_t addr, unsigned size,
+		 uint64_t *val);
+int virq_io_write(struct virq_vm *vm, enum virq_space space, uint64_t addr, unsigned size,
+		  uint64_t val);
 
 /* ---- for device types (called from their ops, mostly create) ---- */
 
@@ -145,27 +142,24 @@ void *virq_device_priv(const struct virq_device *dev);
  * Claim chip id @chip (< VIRQ_MAX_CHIPS) with @nr_pins pins: routes with
  * kind IRQCHIP and this chip reach set_pin.  -EEXIST if taken.
  */
-int virq_device_add_chip(struct virq_device *dev, uint32_t chip,
-			 uint32_t nr_pins);
+int virq_device_add_chip(struct virq_device *dev, uint32_t chip, uint32_t nr_pins);
 /* Routes of kind PPI / LPI may name chip @chip (already claimed). */
 #define VIRQ_CHIP_PPI (1u << 0)
 #define VIRQ_CHIP_LPI (1u << 1)
-int virq_device_chip_accepts(struct virq_device *dev, uint32_t chip,
-			     unsigned kinds);
+int virq_device_chip_accepts(struct virq_device *dev, uint32_t chip, unsigned kinds);
 
 /*
  * Take MSIs whose 64-bit address lies in [@base, @base + @size): they
  * reach the msi op instead of the VMM's sink.  -EEXIST on overlap.
  */
-int virq_device_add_doorbell(struct virq_device *dev, uint64_t base,
-			     uint64_t size);
+int virq_device_add_doorbell(struct virq_device *dev, uint64_t base, uint64_t size);
 
 /*
  * Expose [@base, @base + @size) of @space; accesses reach read/write
  * with @region.  -EEXIST on overlap with another region.
  */
-int virq_device_add_region(struct virq_device *dev, enum virq_space space,
-			   uint64_t base, uint64_t size, unsigned region);
+int virq_device_add_region(struct virq_device *dev, enum virq_space space, uint64_t base,
+			   uint64_t size, unsigned region);
 /* Move a region (a relocatable BAR or a guest-programmed base). */
 int virq_device_move_region(struct virq_device *dev, enum virq_space space,
 			    unsigned region, uint64_t new_base);
@@ -174,8 +168,7 @@ int virq_device_move_region(struct virq_device *dev, enum virq_space space,
  * Level of a line driven by several sources: update bit @source_id of
  * *@state and return the OR (0 or 1).  Call it under the chip's lock.
  */
-static inline int virq_line_level(uint64_t *state, uint32_t source_id,
-				  int level)
+static inline int virq_line_level(uint64_t *state, uint32_t source_id, int level)
 {
 	if (level)
 		*state |= 1ull << (source_id & 63);

@@ -28,8 +28,7 @@ struct virq_msi {
  * that virq_last_error() then has a reason).
  * An edge interrupt is a 1 followed by a 0.
  */
-int virq_set_irq(struct virq_vm *vm, uint32_t gsi, int level,
-		 uint32_t source_id);
+int virq_set_irq(struct virq_vm *vm, uint32_t gsi, int level, uint32_t source_id);
 
 /*
  * Send an MSI: to the virq device whose doorbell window holds the

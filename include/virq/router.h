@@ -19,9 +19,9 @@ struct virq_vm;
 
 enum virq_route_kind {
 	VIRQ_ROUTE_IRQCHIP = 1, /* a pin of a chip */
-	VIRQ_ROUTE_MSI = 2,     /* an MSI message, optional device id */
-	VIRQ_ROUTE_PPI = 3,     /* an ARM private interrupt of one vCPU */
-	VIRQ_ROUTE_LPI = 4,     /* an LPI injected directly into a GIC */
+	VIRQ_ROUTE_MSI = 2,	/* an MSI message, optional device id */
+	VIRQ_ROUTE_PPI = 3,	/* an ARM private interrupt of one vCPU */
+	VIRQ_ROUTE_LPI = 4,	/* an LPI injected directly into a GIC */
 };
 
 /* MSI entry flag: devid is valid (required by an ITS). */
@@ -29,7 +29,7 @@ enum virq_route_kind {
 
 struct virq_route_entry {
 	uint32_t gsi;
-	uint32_t kind;  /* enum virq_route_kind */
+	uint32_t kind;	/* enum virq_route_kind */
 	uint32_t flags; /* MSI: VIRQ_MSI_VALID_DEVID; others: 0 */
 	union {
 		struct {
@@ -63,20 +63,17 @@ int virq_route_begin(struct virq_vm *vm, struct virq_route_txn **out);
  * Add an entry.  Checked against the table at commit; the entry itself
  * (kind, flags, ranges) is checked here and refused with -EINVAL.
  */
-int virq_route_add(struct virq_route_txn *txn,
-		   const struct virq_route_entry *e);
+int virq_route_add(struct virq_route_txn *txn, const struct virq_route_entry *e);
 
 /*
  * Replace the entry occupying the same place: the same chip's entry of a
  * GSI for a chip pin, the GSI's single entry otherwise.  A missing entry
  * makes the commit fail with -ENOENT.
  */
-int virq_route_update(struct virq_route_txn *txn,
-		      const struct virq_route_entry *e);
+int virq_route_update(struct virq_route_txn *txn, const struct virq_route_entry *e);
 
 /* Remove the entry occupying @e's place (-ENOENT at commit if none). */
-int virq_route_remove(struct virq_route_txn *txn,
-		      const struct virq_route_entry *e);
+int virq_route_remove(struct virq_route_txn *txn, const struct virq_route_entry *e);
 
 /* Remove every entry of @gsi (no error if it has none). */
 int virq_route_remove_gsi(struct virq_route_txn *txn, uint32_t gsi);
@@ -97,31 +94,29 @@ void virq_route_abort(struct virq_route_txn *txn);
  * GSI >= limit, or any invalid entry -> -EINVAL and the old table stays.
  * Only the GSIs that differ are republished.
  */
-int virq_route_set_table(struct virq_vm *vm,
-			 const struct virq_route_entry *entries, size_t nr);
+int virq_route_set_table(struct virq_vm *vm, const struct virq_route_entry *entries,
+			 size_t nr);
 
 /*
  * Copy the entries of @gsi into @out (at most @max); returns how many
  * the GSI has (0 if none), which may exceed @max.
  */
-int virq_route_get(struct virq_vm *vm, uint32_t gsi,
-		   struct virq_route_entry *out, size_t max);
+int virq_route_get(struct virq_vm *vm, uint32_t gsi, struct virq_route_entry *out,
+		   size_t max);
 
 /*
  * Copy the whole table (ascending GSI) into @out; returns the entry count,
  * which may exceed @max (then only @max were copied).
  */
-long virq_route_get_table(struct virq_vm *vm, struct virq_route_entry *out,
-			  size_t max);
+long virq_route_get_table(struct virq_vm *vm, struct virq_route_entry *out, size_t max);
 
 /* Reverse map: the lowest GSI routed to (@chip, @pin), or -ENOENT. */
-int virq_route_gsi_of_pin(struct virq_vm *vm, uint32_t chip, uint32_t pin,
-			  uint32_t *gsi);
+int virq_route_gsi_of_pin(struct virq_vm *vm, uint32_t chip, uint32_t pin, uint32_t *gsi);
 
 struct virq_route_stats {
 	uint64_t entries;      /* entries in the table now */
-	uint64_t gsis;         /* GSIs with at least one entry */
-	uint64_t limit;        /* route limit */
+	uint64_t gsis;	       /* GSIs with at least one entry */
+	uint64_t limit;	       /* route limit */
 	uint64_t commits;      /* commits that changed the table */
 	uint64_t noop_commits; /* commits that changed nothing */
 	uint64_t failed_commits;
@@ -137,10 +132,8 @@ void virq_route_get_stats(struct virq_vm *vm, struct virq_route_stats *st);
  */
 typedef void (*virq_route_observer_fn)(void *opaque, struct virq_vm *vm,
 				       const uint32_t *gsis, size_t nr);
-int virq_route_observe(struct virq_vm *vm, virq_route_observer_fn fn,
-		       void *opaque);
-int virq_route_unobserve(struct virq_vm *vm, virq_route_observer_fn fn,
-			 void *opaque);
+int virq_route_observe(struct virq_vm *vm, virq_route_observer_fn fn, void *opaque);
+int virq_route_unobserve(struct virq_vm *vm, virq_route_observer_fn fn, void *opaque);
 
 #ifdef __cplusplus
 }

@@ -18,9 +18,9 @@ struct virq_msi;
 
 /* Interrupt lines of a vCPU, for the CPU-line sink. */
 enum virq_cpu_line {
-	VIRQ_CPU_IRQ = 0,    /* INTR / IRQ: the line an ExtINT or GIC IRQ uses */
-	VIRQ_CPU_FIQ = 1,    /* ARM FIQ */
-	VIRQ_CPU_NMI = 2,    /* NMI pin */
+	VIRQ_CPU_IRQ = 0, /* INTR / IRQ: the line an ExtINT or GIC IRQ uses */
+	VIRQ_CPU_FIQ = 1, /* ARM FIQ */
+	VIRQ_CPU_NMI = 2, /* NMI pin */
 	VIRQ_CPU_LINE_MAX = 3,
 };
 
@@ -32,8 +32,7 @@ enum virq_cpu_line {
  */
 struct virq_vm_ops {
 	/* Raise (level 1) or lower (level 0) line @line of vCPU @vcpu. */
-	void (*cpu_line)(void *opaque, uint32_t vcpu, enum virq_cpu_line line,
-			 int level);
+	void (*cpu_line)(void *opaque, uint32_t vcpu, enum virq_cpu_line line, int level);
 	/*
 	 * An MSI that no virq device claims (on x86: every MSI, bound for
 	 * the local APICs).  Return > 0 delivered (CPU count), 0 blocked,
@@ -48,10 +47,10 @@ struct virq_vm_ops {
 };
 
 struct virq_vm_config {
-	uint32_t nr_vcpus;      /* 1..VIRQ_MAX_VCPUS */
-	uint32_t max_routes;    /* GSI and entry limit; 0 = 4096 */
+	uint32_t nr_vcpus;	/* 1..VIRQ_MAX_VCPUS */
+	uint32_t max_routes;	/* GSI and entry limit; 0 = 4096 */
 	struct virq_vm_ops ops; /* any member may be NULL */
-	void *opaque;           /* passed to every ops callback */
+	void *opaque;		/* passed to every ops callback */
 	/* guest_error messages allowed per second (burst = 2x); 0 = 10 */
 	uint32_t guest_error_rate;
 };

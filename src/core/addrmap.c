@@ -68,8 +68,9 @@ static void collect(struct virq_vm *vm, const struct virq_device *skip,
 			const struct device_region *r = &d->regions[i];
 			struct region_map *m = rm[r->space];
 
-			m->r[m->n++] = (struct region){ r->base, r->size,
-							(struct virq_device *)d, r->index };
+			m->r[m->n++] =
+				(struct region){ r->base, r->size,
+						 (struct virq_device *)d, r->index };
 		}
 	}
 }
@@ -212,14 +213,14 @@ static int io_access(struct virq_vm *vm, enum virq_space space, uint64_t addr,
 	return ret;
 }
 
-int virq_io_read(struct virq_vm *vm, enum virq_space space, uint64_t addr,
-		 unsigned size, uint64_t *val)
+int virq_io_read(struct virq_vm *vm, enum virq_space space, uint64_t addr, unsigned size,
+		 uint64_t *val)
 {
 	return io_access(vm, space, addr, size, val, false);
 }
 
-int virq_io_write(struct virq_vm *vm, enum virq_space space, uint64_t addr,
-		  unsigned size, uint64_t val)
+int virq_io_write(struct virq_vm *vm, enum virq_space space, uint64_t addr, unsigned size,
+		  uint64_t val)
 {
 	return io_access(vm, space, addr, size, &val, true);
 }

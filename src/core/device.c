@@ -83,7 +83,8 @@ int virq_device_add_chip(struct virq_device *dev, uint32_t chip, uint32_t nr_pin
 	}
 	for (unsigned i = 0; i < dev->nr_chips; i++) {
 		if (dev->chips[i]->chip == chip) {
-			ret = virq_fail(EEXIST, "%s: chip %u claimed twice", dev->name, chip);
+			ret = virq_fail(EEXIST, "%s: chip %u claimed twice", dev->name,
+					chip);
 			goto out;
 		}
 	}
@@ -110,7 +111,8 @@ int virq_device_chip_accepts(struct virq_device *dev, uint32_t chip, unsigned ki
 	if (!dev)
 		return virq_fail(EINVAL, "chip_accepts: NULL device");
 	if (kinds & ~(VIRQ_CHIP_PPI | VIRQ_CHIP_LPI))
-		return virq_fail(EINVAL, "%s: unknown route kinds 0x%x", dev->name, kinds);
+		return virq_fail(EINVAL, "%s: unknown route kinds 0x%x", dev->name,
+				 kinds);
 	config_lock(dev->vm);
 	ret = virq_fail(ENOENT, "%s: does not own chip %u", dev->name, chip);
 	for (unsigned i = 0; i < dev->nr_chips; i++) {
@@ -166,8 +168,8 @@ out:
 	return ret;
 }
 
-static struct device_region *region_find(struct virq_device *dev,
-					 enum virq_space space, unsigned index)
+static struct device_region *region_find(struct virq_device *dev, enum virq_space space,
+					 unsigned index)
 {
 	for (unsigned i = 0; i < dev->nr_regions; i++)
 		if (dev->regions[i].space == space && dev->regions[i].index == index)
@@ -188,8 +190,8 @@ static bool region_overlaps_own(const struct virq_device *dev, enum virq_space s
 	return false;
 }
 
-int virq_device_add_region(struct virq_device *dev, enum virq_space space,
-			   uint64_t base, uint64_t size, unsigned region)
+int virq_device_add_region(struct virq_device *dev, enum virq_space space, uint64_t base,
+			   uint64_t size, unsigned region)
 {
 	struct virq_vm *vm;
 	int ret = 0;
@@ -300,7 +302,8 @@ int virq_device_create(struct virq_vm *vm, const char *type_name, const void *ar
 	ret = type->ops.create(dev, args);
 	if (ret) {
 		if (!virq_last_error()[0])
-			virq_fail(-ret, "%s: create failed: %s", dev->name, strerror(-ret));
+			virq_fail(-ret, "%s: create failed: %s", dev->name,
+				  strerror(-ret));
 		goto fail;
 	}
 	dev->live = true;

@@ -21,8 +21,8 @@ static int msi_from_entry(struct virq_vm *vm, const struct virq_route_entry *e)
 	return msi_dispatch(vm, &msi);
 }
 
-static int entry_set(struct virq_vm *vm, const struct virq_route_entry *e,
-		     int level, uint32_t source_id)
+static int entry_set(struct virq_vm *vm, const struct virq_route_entry *e, int level,
+		     uint32_t source_id)
 {
 	const struct chip_slot *slot;
 
@@ -40,8 +40,8 @@ static int entry_set(struct virq_vm *vm, const struct virq_route_entry *e,
 		slot = virq_rcu_dereference(vm->chips[e->u.ppi.chip]);
 		if (!slot || !slot->dev->type->ops.set_ppi)
 			return -1;
-		return slot->dev->type->ops.set_ppi(slot->dev, e->u.ppi.vcpu, e->u.ppi.ppi,
-						    level, source_id);
+		return slot->dev->type->ops.set_ppi(slot->dev, e->u.ppi.vcpu,
+						    e->u.ppi.ppi, level, source_id);
 	case VIRQ_ROUTE_LPI:
 		slot = virq_rcu_dereference(vm->chips[e->u.lpi.chip]);
 		if (!level || !slot || !slot->dev->type->ops.set_lpi)

@@ -15,7 +15,7 @@
 
 #define VIRQ_INTERNAL __attribute__((visibility("hidden")))
 #define virq_container_of(ptr, type, member) \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 /* ---- errors (error.c) ---- */
 
@@ -50,7 +50,7 @@ struct route_chunk {
  * writes, read locklessly (gsi_plus1 only). */
 struct rmap_cell {
 	uint32_t gsi_plus1; /* lowest GSI routed here + 1, 0 = none */
-	uint32_t count;     /* entries routed here */
+	uint32_t count;	    /* entries routed here */
 };
 #define RMAP_TOP (VIRQ_MAX_CHIP_PINS / ROUTE_CHUNK)
 
@@ -73,7 +73,7 @@ struct router {
 	uint64_t nr_gsis;
 	struct virq_route_stats stats;
 	struct rmap_cell **rmap[VIRQ_MAX_CHIPS]; /* [chip][pin >> 10] */
-	struct route_set *gc_head;               /* not yet handed to RCU */
+	struct route_set *gc_head;		 /* not yet handed to RCU */
 	unsigned gc_count;
 	struct route_observer observers[ROUTE_MAX_OBSERVERS];
 	unsigned nr_observers;
@@ -147,7 +147,7 @@ struct virq_device {
 
 	/* config lock: what the device claimed; published while live */
 	struct virq_device *next; /* vm->devices */
-	bool live;                /* create finished, claims published */
+	bool live;		  /* create finished, claims published */
 	struct chip_slot *chips[VIRQ_MAX_CHIPS];
 	unsigned nr_chips;
 	struct doorbell doorbells[DEVICE_MAX_DOORBELLS];

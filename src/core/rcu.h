@@ -36,14 +36,12 @@ struct virq_rcu_head {
 
 void virq_rcu_read_lock(void);
 void virq_rcu_read_unlock(void);
-void virq_call_rcu(struct virq_rcu_head *head,
-		   void (*func)(struct virq_rcu_head *head));
+void virq_call_rcu(struct virq_rcu_head *head, void (*func)(struct virq_rcu_head *head));
 void virq_synchronize_rcu(void);
 void virq_rcu_barrier(void);
 
 #define virq_rcu_dereference(p) __atomic_load_n(&(p), __ATOMIC_ACQUIRE)
-#define virq_rcu_assign_pointer(p, v) \
-	__atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
+#define virq_rcu_assign_pointer(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
 
 #endif /* VIRQ_RCU_LOCKED */
 

@@ -71,8 +71,7 @@ static void *reclaim_thread(void *arg)
 	return NULL;
 }
 
-void virq_call_rcu(struct virq_rcu_head *head,
-		   void (*func)(struct virq_rcu_head *head))
+void virq_call_rcu(struct virq_rcu_head *head, void (*func)(struct virq_rcu_head *head))
 {
 	head->func = func;
 	pthread_mutex_lock(&cb_lock);

@@ -67,8 +67,8 @@ static int entry_normalise(struct virq_vm *vm, const struct virq_route_entry *in
 {
 	memset(out, 0, sizeof(*out));
 	if (in->gsi >= vm->router.limit)
-		return virq_fail(EINVAL, "route: GSI %u beyond the limit %u",
-				 in->gsi, vm->router.limit);
+		return virq_fail(EINVAL, "route: GSI %u beyond the limit %u", in->gsi,
+				 vm->router.limit);
 	out->gsi = in->gsi;
 	out->kind = in->kind;
 	out->flags = in->flags;
@@ -76,7 +76,8 @@ static int entry_normalise(struct virq_vm *vm, const struct virq_route_entry *in
 	switch (in->kind) {
 	case VIRQ_ROUTE_IRQCHIP:
 		if (in->flags)
-			return virq_fail(EINVAL, "route: GSI %u: flags 0x%x on a chip entry",
+			return virq_fail(EINVAL,
+					 "route: GSI %u: flags 0x%x on a chip entry",
 					 in->gsi, in->flags);
 		if (in->u.irqchip.chip >= VIRQ_MAX_CHIPS)
 			return virq_fail(EINVAL, "route: GSI %u: chip %u out of range",
@@ -85,15 +86,18 @@ static int entry_normalise(struct virq_vm *vm, const struct virq_route_entry *in
 		return 0;
 	case VIRQ_ROUTE_MSI:
 		if (in->flags & ~VIRQ_MSI_VALID_DEVID)
-			return virq_fail(EINVAL, "route: GSI %u: MSI flags 0x%x (only VALID_DEVID)",
-					 in->gsi, in->flags);
+			return virq_fail(
+				EINVAL,
+				"route: GSI %u: MSI flags 0x%x (only VALID_DEVID)",
+				in->gsi, in->flags);
 		out->u.msi = in->u.msi;
 		if (!(in->flags & VIRQ_MSI_VALID_DEVID))
 			out->u.msi.devid = 0;
 		return 0;
 	case VIRQ_ROUTE_PPI:
 		if (in->flags)
-			return virq_fail(EINVAL, "route: GSI %u: flags 0x%x on a PPI entry",
+			return virq_fail(EINVAL,
+					 "route: GSI %u: flags 0x%x on a PPI entry",
 					 in->gsi, in->flags);
 		if (in->u.ppi.chip >= VIRQ_MAX_CHIPS)
 			return virq_fail(EINVAL, "route: GSI %u: chip %u out of range",
@@ -102,13 +106,14 @@ static int entry_normalise(struct virq_vm *vm, const struct virq_route_entry *in
 			return virq_fail(EINVAL, "route: GSI %u: PPI %u not in 16..31",
 					 in->gsi, in->u.ppi.ppi);
 		if (in->u.ppi.vcpu >= vm->nr_vcpus)
-			return virq_fail(EINVAL, "route: GSI %u: vCPU %u of %u",
-					 in->gsi, in->u.ppi.vcpu, vm->nr_vcpus);
+			return virq_fail(EINVAL, "route: GSI %u: vCPU %u of %u", in->gsi,
+					 in->u.ppi.vcpu, vm->nr_vcpus);
 		out->u.ppi = in->u.ppi;
 		return 0;
 	case VIRQ_ROUTE_LPI:
 		if (in->flags)
-			return virq_fail(EINVAL, "route: GSI %u: flags 0x%x on an LPI entry",
+			return virq_fail(EINVAL,
+					 "route: GSI %u: flags 0x%x on an LPI entry",
 					 in->gsi, in->flags);
 		if (in->u.lpi.chip >= VIRQ_MAX_CHIPS)
 			return virq_fail(EINVAL, "route: GSI %u: chip %u out of range",
@@ -135,20 +140,25 @@ static int entry_check_chip(struct virq_vm *vm, const struct virq_route_entry *e
 		chip = e->u.irqchip.chip;
 		slot = vm->chips[chip];
 		if (!slot)
-			return virq_fail(EINVAL, "route: GSI %u: no chip %u", e->gsi, chip);
+			return virq_fail(EINVAL, "route: GSI %u: no chip %u", e->gsi,
+					 chip);
 		if (e->u.irqchip.pin >= slot->nr_pins)
-			return virq_fail(EINVAL, "route: GSI %u: pin %u of chip %u (%s) has %u pins",
-					 e->gsi, e->u.irqchip.pin, chip,
-					 slot->dev->name, slot->nr_pins);
+			return virq_fail(
+				EINVAL,
+				"route: GSI %u: pin %u of chip %u (%s) has %u pins",
+				e->gsi, e->u.irqchip.pin, chip, slot->dev->name,
+				slot->nr_pins);
 		return 0;
 	case VIRQ_ROUTE_PPI:
 	case VIRQ_ROUTE_LPI:
 		chip = e->kind == VIRQ_ROUTE_PPI ? e->u.ppi.chip : e->u.lpi.chip;
 		slot = vm->chips[chip];
-		if (!slot || !(slot->accepts & (e->kind == VIRQ_ROUTE_PPI ? VIRQ_CHIP_PPI
-									: VIRQ_CHIP_LPI)))
-			return virq_fail(EINVAL, "route: GSI %u: chip %u takes no %s entries",
-					 e->gsi, chip, e->kind == VIRQ_ROUTE_PPI ? "PPI" : "LPI");
+		if (!slot ||
+		    !(slot->accepts &
+		      (e->kind == VIRQ_ROUTE_PPI ? VIRQ_CHIP_PPI : VIRQ_CHIP_LPI)))
+			return virq_fail(
+				EINVAL, "route: GSI %u: chip %u takes no %s entries",
+				e->gsi, chip, e->kind == VIRQ_ROUTE_PPI ? "PPI" : "LPI");
 		return 0;
 	default:
 		return 0;
@@ -181,8 +191,8 @@ static int txn_push(struct virq_route_txn *txn, uint32_t kind,
 		struct txn_op *ops = realloc(txn->ops, cap * sizeof(*ops));
 
 		if (!ops)
-			return virq_fail(ENOMEM, "route: out of memory for %zu operations",
-					 cap);
+			return virq_fail(ENOMEM,
+					 "route: out of memory for %zu operations", cap);
 		txn->ops = ops;
 		txn->cap = cap;
 	}
@@ -262,13 +272,18 @@ static int work_apply(struct work_set *w, const struct txn_op *op)
 	switch (op->kind) {
 	case OP_ADD:
 		if (key == KEY_NONCHIP && w->nr)
-			return virq_fail(EINVAL, "route: GSI %u already has an entry; an MSI/PPI/LPI entry must be alone",
-					 e->gsi);
+			return virq_fail(
+				EINVAL,
+				"route: GSI %u already has an entry; an MSI/PPI/LPI entry must be alone",
+				e->gsi);
 		if (key != KEY_NONCHIP && work_find(w, KEY_NONCHIP) >= 0)
-			return virq_fail(EINVAL, "route: GSI %u has an MSI/PPI/LPI entry; no chip pin may join it",
-					 e->gsi);
+			return virq_fail(
+				EINVAL,
+				"route: GSI %u has an MSI/PPI/LPI entry; no chip pin may join it",
+				e->gsi);
 		if (i >= 0)
-			return virq_fail(EINVAL, "route: GSI %u already routed to chip %u",
+			return virq_fail(EINVAL,
+					 "route: GSI %u already routed to chip %u",
 					 e->gsi, key);
 		/* keep chip entries sorted by chip id: canonical order */
 		i = (int)w->nr;
@@ -281,15 +296,18 @@ static int work_apply(struct work_set *w, const struct txn_op *op)
 		return 0;
 	case OP_UPDATE:
 		if (i < 0)
-			return virq_fail(ENOENT, "route: GSI %u has no %s entry to update",
-					 e->gsi, key == KEY_NONCHIP ? "non-chip" : "such chip");
+			return virq_fail(
+				ENOENT, "route: GSI %u has no %s entry to update", e->gsi,
+				key == KEY_NONCHIP ? "non-chip" : "such chip");
 		w->e[i] = *e;
 		return 0;
 	case OP_REMOVE:
 		if (i < 0)
-			return virq_fail(ENOENT, "route: GSI %u has no %s entry to remove",
-					 e->gsi, key == KEY_NONCHIP ? "non-chip" : "such chip");
-		memmove(&w->e[i], &w->e[i + 1], (w->nr - (uint32_t)i - 1) * sizeof(w->e[0]));
+			return virq_fail(
+				ENOENT, "route: GSI %u has no %s entry to remove", e->gsi,
+				key == KEY_NONCHIP ? "non-chip" : "such chip");
+		memmove(&w->e[i], &w->e[i + 1],
+			(w->nr - (uint32_t)i - 1) * sizeof(w->e[0]));
 		w->nr--;
 		return 0;
 	default: /* OP_REMOVE_GSI */
@@ -383,8 +401,7 @@ static struct rmap_cell *rmap_cell(struct router *r, uint32_t chip, uint32_t pin
 		chunk = calloc(ROUTE_CHUNK, sizeof(*chunk));
 		if (!chunk)
 			return NULL;
-		__atomic_store_n(&top[pin >> ROUTE_CHUNK_SHIFT], chunk,
-				 __ATOMIC_RELEASE);
+		__atomic_store_n(&top[pin >> ROUTE_CHUNK_SHIFT], chunk, __ATOMIC_RELEASE);
 	}
 	return &chunk[pin & (ROUTE_CHUNK - 1)];
 }
@@ -452,12 +469,12 @@ static int rmap_prepare(struct router *r, const struct route_set *n)
 	for (uint32_t i = 0; n && i < n->nr; i++)
 		if (n->e[i].kind == VIRQ_ROUTE_IRQCHIP &&
 		    !rmap_cell(r, n->e[i].u.irqchip.chip, n->e[i].u.irqchip.pin, true))
-			return virq_fail(ENOMEM, "route: out of memory for the reverse map");
+			return virq_fail(ENOMEM,
+					 "route: out of memory for the reverse map");
 	return 0;
 }
 
-int virq_route_gsi_of_pin(struct virq_vm *vm, uint32_t chip, uint32_t pin,
-			  uint32_t *gsi)
+int virq_route_gsi_of_pin(struct virq_vm *vm, uint32_t chip, uint32_t pin, uint32_t *gsi)
 {
 	struct rmap_cell **top;
 	struct rmap_cell *chunk;
@@ -515,7 +532,8 @@ static void notify_observers(struct virq_vm *vm, const struct change *ch, size_t
 		/* observers must still hear of it: one GSI at a time */
 		for (size_t i = 0; i < n; i++)
 			for (unsigned k = 0; k < r->nr_observers; k++)
-				r->observers[k].fn(r->observers[k].opaque, vm, &ch[i].gsi, 1);
+				r->observers[k].fn(r->observers[k].opaque, vm, &ch[i].gsi,
+						   1);
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -573,7 +591,8 @@ static int txn_apply(struct virq_vm *vm, struct txn_op *ops, size_t nr_ops,
 			ch[nch].new = set_alloc(&w);
 			if (!ch[nch].new) {
 				nch++;
-				ret = virq_fail(ENOMEM, "route: out of memory for GSI %u", gsi);
+				ret = virq_fail(ENOMEM, "route: out of memory for GSI %u",
+						gsi);
 				goto out;
 			}
 		}
@@ -655,8 +674,9 @@ int virq_route_set_table(struct virq_vm *vm, const struct virq_route_entry *entr
 		return virq_fail(EINVAL, "route_set_table: NULL argument");
 	r = &vm->router;
 	if (nr > r->limit)
-		return virq_fail(EINVAL, "route_set_table: %zu entries exceed the limit %u",
-				 nr, r->limit);
+		return virq_fail(EINVAL,
+				 "route_set_table: %zu entries exceed the limit %u", nr,
+				 r->limit);
 	for (size_t i = 0; i < nr; i++) {
 		ret = txn_entry_op(&txn, OP_ADD, &entries[i]);
 		if (ret)
@@ -707,8 +727,7 @@ int virq_route_get(struct virq_vm *vm, uint32_t gsi, struct virq_route_entry *ou
 	return nr;
 }
 
-long virq_route_get_table(struct virq_vm *vm, struct virq_route_entry *out,
-			  size_t max)
+long virq_route_get_table(struct virq_vm *vm, struct virq_route_entry *out, size_t max)
 {
 	struct router *r;
 	size_t n = 0;

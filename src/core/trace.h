@@ -16,8 +16,7 @@
 	STAP_PROBE3(virq, route_commit, vm, changed, entries)
 #define virq_trace_inject(vm, gsi, level, source, ret) \
 	STAP_PROBE5(virq, inject, vm, gsi, level, source, ret)
-#define virq_trace_msi(vm, addr, data, ret) \
-	STAP_PROBE4(virq, msi, vm, addr, data, ret)
+#define virq_trace_msi(vm, addr, data, ret) STAP_PROBE4(virq, msi, vm, addr, data, ret)
 #define virq_trace_deliver(vm, vcpu, line, level) \
 	STAP_PROBE4(virq, deliver, vm, vcpu, line, level)
 #else

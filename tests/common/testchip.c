@@ -195,8 +195,8 @@ static int tc_has_attr(struct virq_device *dev, uint32_t group, uint64_t attr)
 	}
 }
 
-static int tc_get_attr(struct virq_device *dev, uint32_t group, uint64_t attr,
-		       void *buf, size_t size)
+static int tc_get_attr(struct virq_device *dev, uint32_t group, uint64_t attr, void *buf,
+		       size_t size)
 {
 	struct testchip *t = tc(dev);
 	int ret = tc_has_attr(dev, group, attr);

@@ -12,9 +12,9 @@
 #include <virq/virq.h>
 
 struct testchip_args {
-	uint32_t chip;          /* chip id to claim */
-	uint32_t nr_pins;       /* <= TESTCHIP_MAX_PINS */
-	unsigned accepts;       /* VIRQ_CHIP_PPI | VIRQ_CHIP_LPI */
+	uint32_t chip;		/* chip id to claim */
+	uint32_t nr_pins;	/* <= TESTCHIP_MAX_PINS */
+	unsigned accepts;	/* VIRQ_CHIP_PPI | VIRQ_CHIP_LPI */
 	uint64_t doorbell_base; /* 0 = no MSI input */
 	uint64_t doorbell_size;
 	uint64_t mmio_base; /* 0 = no region; 16 bytes: 2 x 8-byte registers */
@@ -26,12 +26,12 @@ struct testchip_args {
 #define TESTCHIP_DATA_FAST 0x80000000u
 
 /* Attribute groups */
-#define TESTCHIP_GRP_LEVEL 1   /* attr = pin: u32 ORed line level (RO) */
-#define TESTCHIP_GRP_RISING 2  /* attr = pin: u64 rising edges seen (RO) */
-#define TESTCHIP_GRP_RESULT 3  /* attr = pin: s32 what set_pin returns (RW) */
-#define TESTCHIP_GRP_CONFIG 4  /* attr 0: u32 scratch; EBUSY while running */
-#define TESTCHIP_GRP_MSI 5     /* attr = slot: u64 MSIs counted (RO) */
-#define TESTCHIP_GRP_LOCKED 6  /* attr 0: always EPERM */
+#define TESTCHIP_GRP_LEVEL 1  /* attr = pin: u32 ORed line level (RO) */
+#define TESTCHIP_GRP_RISING 2 /* attr = pin: u64 rising edges seen (RO) */
+#define TESTCHIP_GRP_RESULT 3 /* attr = pin: s32 what set_pin returns (RW) */
+#define TESTCHIP_GRP_CONFIG 4 /* attr 0: u32 scratch; EBUSY while running */
+#define TESTCHIP_GRP_MSI 5    /* attr = slot: u64 MSIs counted (RO) */
+#define TESTCHIP_GRP_LOCKED 6 /* attr 0: always EPERM */
 
 int testchip_register(void);
 

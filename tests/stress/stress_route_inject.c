@@ -13,8 +13,8 @@
 
 #include "fixture.h"
 
-#define PINS 64u    /* GSIs 0..63: pin routes */
-#define MSIS 64u    /* GSIs 64..127: MSI routes */
+#define PINS 64u /* GSIs 0..63: pin routes */
+#define MSIS 64u /* GSIs 64..127: MSI routes */
 #define DOORBELL_A 0xfee00000u
 #define DOORBELL_B 0xfef00000u
 #define INJECTORS 2u
@@ -23,7 +23,7 @@ struct world {
 	struct virq_vm *vm;
 	struct virq_device *a, *b, *da, *db;
 	unsigned commits;
-	bool done; /* atomic */
+	bool done;		/* atomic */
 	bool on_b[PINS + MSIS]; /* committer's view */
 };
 
@@ -112,8 +112,9 @@ static void test_inject_during_commits(void **state)
 	unsigned seed = 12345;
 
 	(void)state;
-	w.commits = getenv("VIRQ_STRESS_COMMITS") ? (unsigned)atoi(getenv("VIRQ_STRESS_COMMITS"))
-						  : 200000;
+	w.commits = getenv("VIRQ_STRESS_COMMITS")
+			    ? (unsigned)atoi(getenv("VIRQ_STRESS_COMMITS"))
+			    : 200000;
 	assert_int_equal(testchip_register(), 0);
 	assert_int_equal(virq_vm_create(&cfg, &w.vm), 0);
 	w.a = fixture_chip(w.vm, 0, PINS, 0, 0);

@@ -122,13 +122,13 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#define RULES_MAX_ROUTES 4096u   /* KVM_MAX_IRQ_ROUTES */
-#define RULES_MAX_ASK 65536u     /* largest table kvm_rules_try() sends */
+#define RULES_MAX_ROUTES 4096u	 /* KVM_MAX_IRQ_ROUTES */
+#define RULES_MAX_ASK 65536u	 /* largest table kvm_rules_try() sends */
 #define RULES_CHIP_PIC_MASTER 0u /* KVM_IRQCHIP_PIC_MASTER */
-#define RULES_CHIP_PIC_SLAVE 1u  /* KVM_IRQCHIP_PIC_SLAVE */
-#define RULES_CHIP_IOAPIC 2u     /* KVM_IRQCHIP_IOAPIC */
+#define RULES_CHIP_PIC_SLAVE 1u	 /* KVM_IRQCHIP_PIC_SLAVE */
+#define RULES_CHIP_IOAPIC 2u	 /* KVM_IRQCHIP_IOAPIC */
 #define RULES_PIC_PINS 8u
-#define RULES_IOAPIC_PINS 24u    /* KVM_IOAPIC_NUM_PINS */
+#define RULES_IOAPIC_PINS 24u /* KVM_IOAPIC_NUM_PINS */
 
 /* ---- asking KVM ---- */
 
@@ -156,8 +156,8 @@ static int rules_vm(void)
 	if (kvm < 0)
 		return -ENODEV;
 	if (rules_ioctl(kvm, KVM_GET_API_VERSION, NULL) != KVM_API_VERSION ||
-	    rules_ioctl(kvm, KVM_CHECK_EXTENSION,
-			(void *)(uintptr_t)KVM_CAP_IRQCHIP) <= 0 ||
+	    rules_ioctl(kvm, KVM_CHECK_EXTENSION, (void *)(uintptr_t)KVM_CAP_IRQCHIP) <=
+		    0 ||
 	    rules_ioctl(kvm, KVM_CHECK_EXTENSION,
 			(void *)(uintptr_t)KVM_CAP_IRQ_ROUTING) <= 0)
 		goto fail_kvm;
@@ -191,8 +191,7 @@ void kvm_rules_release(void)
 	rules_kvm_fd = -1;
 }
 
-int kvm_rules_try(const struct kvm_irq_routing_entry *e, unsigned nr,
-		  int *kvm_result)
+int kvm_rules_try(const struct kvm_irq_routing_entry *e, unsigned nr, int *kvm_result)
 {
 	struct kvm_irq_routing *rt;
 	int vm;
@@ -305,14 +304,14 @@ static const uint32_t rules_msi_flags[] = { 2, 3, 0x80000001u };
 
 enum rules_hazard {
 	RH_NONE,
-	RH_PIN,        /* pin beyond the chip: PIC 8..30, IOAPIC 24..30, ... */
+	RH_PIN,	       /* pin beyond the chip: PIC 8..30, IOAPIC 24..30, ... */
 	RH_CHIP,       /* chip 3 (mostly) or a larger id */
 	RH_CHIP_FLAGS, /* irqchip entry with flags != 0 */
 	RH_MSI_FLAGS,  /* MSI flags other than 0 / VALID_DEVID */
-	RH_GSI,        /* GSI 4096, 4097 or 0xffffffff */
+	RH_GSI,	       /* GSI 4096, 4097 or 0xffffffff */
 	RH_TYPE,       /* unknown type */
 	RH_SAME_CHIP,  /* second entry of one chip on a GSI */
-	RH_MIX,        /* MSI sharing a GSI with anything */
+	RH_MIX,	       /* MSI sharing a GSI with anything */
 	RH_COUNT
 };
 
@@ -324,8 +323,7 @@ static uint32_t rules_valid_pin(struct rules_rng *g, uint32_t chip)
 
 /* A GSI no earlier entry uses: mostly low, sometimes 4094/4095. */
 static uint32_t rules_fresh_gsi(struct rules_rng *g,
-				const struct kvm_irq_routing_entry *out,
-				unsigned i)
+				const struct kvm_irq_routing_entry *out, unsigned i)
 {
 	uint32_t gsi = 0;
 	unsigned tries, j;
@@ -348,8 +346,8 @@ static uint32_t rules_fresh_gsi(struct rules_rng *g,
 }
 
 /* Valid chip ids (0..2) not yet used on @gsi by out[0..i). */
-static unsigned rules_free_chips(const struct kvm_irq_routing_entry *out,
-				 unsigned i, uint32_t gsi, uint32_t *chips)
+static unsigned rules_free_chips(const struct kvm_irq_routing_entry *out, unsigned i,
+				 uint32_t gsi, uint32_t *chips)
 {
 	unsigned n = 0, j;
 	uint32_t c;
@@ -377,8 +375,7 @@ static void rules_set_msi(struct rules_rng *g, struct kvm_irq_routing_entry *e)
 		e->u.msi.devid = rules_next(g) & 0xffff;
 }
 
-static void rules_set_chip(struct kvm_irq_routing_entry *e, uint32_t chip,
-			   uint32_t pin)
+static void rules_set_chip(struct kvm_irq_routing_entry *e, uint32_t chip, uint32_t pin)
 {
 	e->type = KVM_IRQ_ROUTING_IRQCHIP;
 	e->u.irqchip.irqchip = chip;
@@ -418,8 +415,7 @@ static void rules_entry(struct rules_rng *g, struct kvm_irq_routing_entry *out,
 	case RH_MIX:
 		partner = &out[rules_below(g, i)];
 		e->gsi = partner->gsi;
-		if (partner->type == KVM_IRQ_ROUTING_MSI &&
-		    rules_below(g, 2) == 0) {
+		if (partner->type == KVM_IRQ_ROUTING_MSI && rules_below(g, 2) == 0) {
 			chip = rules_below(g, 3);
 			rules_set_chip(e, chip, rules_valid_pin(g, chip));
 		} else {
@@ -435,13 +431,11 @@ static void rules_entry(struct rules_rng *g, struct kvm_irq_routing_entry *out,
 		if (i > 0 && rules_below(g, 100) < 30) {
 			partner = &out[rules_below(g, i)];
 			if (partner->type == KVM_IRQ_ROUTING_IRQCHIP) {
-				nfree = rules_free_chips(out, i, partner->gsi,
-							 chips);
+				nfree = rules_free_chips(out, i, partner->gsi, chips);
 				if (nfree) {
 					e->gsi = partner->gsi;
 					chip = chips[rules_below(g, nfree)];
-					rules_set_chip(e, chip,
-						       rules_valid_pin(g, chip));
+					rules_set_chip(e, chip, rules_valid_pin(g, chip));
 					goto hazard;
 				}
 			}
@@ -473,8 +467,8 @@ hazard:
 	case RH_CHIP:
 		if (e->type != KVM_IRQ_ROUTING_IRQCHIP)
 			rules_set_chip(e, 0, rules_below(g, 31));
-		e->u.irqchip.irqchip = rules_below(g, 100) < 75 ?
-			3 : RULES_PICK(g, rules_odd_chips);
+		e->u.irqchip.irqchip =
+			rules_below(g, 100) < 75 ? 3 : RULES_PICK(g, rules_odd_chips);
 		break;
 	case RH_CHIP_FLAGS:
 		if (e->type != KVM_IRQ_ROUTING_IRQCHIP)

@@ -30,8 +30,7 @@ extern "C" {
  * -E2BIG (KVM not asked) for @nr above 65536 (KVM's answer would be
  * -EINVAL: its limit is 4096).
  */
-int kvm_rules_try(const struct kvm_irq_routing_entry *e, unsigned nr,
-		  int *kvm_result);
+int kvm_rules_try(const struct kvm_irq_routing_entry *e, unsigned nr, int *kvm_result);
 
 /* Close the cached VM (the next kvm_rules_try() makes a new one). */
 void kvm_rules_release(void);

@@ -77,7 +77,8 @@ static void test_names_and_instances(void **state)
 	assert_string_equal(virq_device_name(f->pic_s), "testchip.1");
 	assert_int_equal(virq_device_instance(f->ioapic), 2);
 	assert_ptr_equal(virq_device_vm(f->ioapic), f->vm);
-	assert_ptr_equal(virq_device_get_type(f->ioapic), virq_device_type_find("testchip"));
+	assert_ptr_equal(virq_device_get_type(f->ioapic),
+			 virq_device_type_find("testchip"));
 }
 
 static void test_attributes(void **state)
@@ -108,7 +109,8 @@ static void test_attributes(void **state)
 
 	/* configuration only while stopped */
 	v = 0x1234;
-	assert_int_equal(virq_device_set_attr(f->ioapic, TESTCHIP_GRP_CONFIG, 0, &v, 4), 0);
+	assert_int_equal(virq_device_set_attr(f->ioapic, TESTCHIP_GRP_CONFIG, 0, &v, 4),
+			 0);
 	virq_vm_set_running(f->vm, true);
 	assert_true(virq_vm_running(f->vm));
 	v = 0x5678;
@@ -116,12 +118,14 @@ static void test_attributes(void **state)
 			 -EBUSY);
 	assert_true(strlen(virq_last_error()) > 0);
 	virq_vm_set_running(f->vm, false);
-	assert_int_equal(virq_device_get_attr(f->ioapic, TESTCHIP_GRP_CONFIG, 0, &v, 4), 0);
+	assert_int_equal(virq_device_get_attr(f->ioapic, TESTCHIP_GRP_CONFIG, 0, &v, 4),
+			 0);
 	assert_int_equal(v, 0x1234);
 
 	/* reset goes through the type */
 	assert_int_equal(virq_device_reset(f->ioapic), 0);
-	assert_int_equal(virq_device_get_attr(f->ioapic, TESTCHIP_GRP_CONFIG, 0, &v, 4), 0);
+	assert_int_equal(virq_device_get_attr(f->ioapic, TESTCHIP_GRP_CONFIG, 0, &v, 4),
+			 0);
 	assert_int_equal(v, 0);
 
 	assert_int_equal(virq_device_get_attr(NULL, 0, 0, &v, 4), -EINVAL);
@@ -166,16 +170,21 @@ static void test_regions(void **state)
 	uint64_t v = 0;
 
 	assert_int_equal(virq_device_create(f->vm, "testchip", &a, &dev), 0);
-	assert_int_equal(virq_io_write(f->vm, VIRQ_SPACE_MMIO, 0xd0000008, 8, 0xabcdef), 0);
+	assert_int_equal(virq_io_write(f->vm, VIRQ_SPACE_MMIO, 0xd0000008, 8, 0xabcdef),
+			 0);
 	assert_int_equal(virq_io_read(f->vm, VIRQ_SPACE_MMIO, 0xd0000008, 8, &v), 0);
 	assert_int_equal(v, 0xabcdef);
 	/* the device refuses what it does not decode */
-	assert_int_equal(virq_io_read(f->vm, VIRQ_SPACE_MMIO, 0xd0000004, 4, &v), -EINVAL);
+	assert_int_equal(virq_io_read(f->vm, VIRQ_SPACE_MMIO, 0xd0000004, 4, &v),
+			 -EINVAL);
 	/* outside any region, or running past its end */
-	assert_int_equal(virq_io_read(f->vm, VIRQ_SPACE_MMIO, 0xd0000010, 8, &v), -ENOENT);
-	assert_int_equal(virq_io_read(f->vm, VIRQ_SPACE_MMIO, 0xd000000c, 8, &v), -ENOENT);
+	assert_int_equal(virq_io_read(f->vm, VIRQ_SPACE_MMIO, 0xd0000010, 8, &v),
+			 -ENOENT);
+	assert_int_equal(virq_io_read(f->vm, VIRQ_SPACE_MMIO, 0xd000000c, 8, &v),
+			 -ENOENT);
 	assert_int_equal(virq_io_read(f->vm, VIRQ_SPACE_PIO, 0xd0000008, 8, &v), -ENOENT);
-	assert_int_equal(virq_io_read(f->vm, VIRQ_SPACE_MMIO, 0xd0000008, 3, &v), -EINVAL);
+	assert_int_equal(virq_io_read(f->vm, VIRQ_SPACE_MMIO, 0xd0000008, 3, &v),
+			 -EINVAL);
 
 	/* overlapping regions are refused */
 	a.chip = 31;
@@ -190,13 +199,15 @@ static void test_regions(void **state)
 
 	/* a moved region answers at its new place only */
 	assert_int_equal(virq_device_move_region(dev, VIRQ_SPACE_MMIO, 0, 0xe0000000), 0);
-	assert_int_equal(virq_io_read(f->vm, VIRQ_SPACE_MMIO, 0xd0000008, 8, &v), -ENOENT);
+	assert_int_equal(virq_io_read(f->vm, VIRQ_SPACE_MMIO, 0xd0000008, 8, &v),
+			 -ENOENT);
 	assert_int_equal(virq_io_read(f->vm, VIRQ_SPACE_MMIO, 0xe0000008, 8, &v), 0);
 	assert_int_equal(v, 0xabcdef);
 
 	/* a destroyed device's region is gone */
 	assert_int_equal(virq_device_destroy(dev), 0);
-	assert_int_equal(virq_io_read(f->vm, VIRQ_SPACE_MMIO, 0xe0000008, 8, &v), -ENOENT);
+	assert_int_equal(virq_io_read(f->vm, VIRQ_SPACE_MMIO, 0xe0000008, 8, &v),
+			 -ENOENT);
 	assert_int_equal(virq_io_write(f->vm, VIRQ_SPACE_MMIO, 0xd0001000, 8, 5), 0);
 }
 
@@ -204,7 +215,9 @@ static void test_destroy_frees_claims(void **state)
 {
 	struct fixture *f = *state;
 	struct virq_msi m = { .address_lo = (uint32_t)MSI_DOORBELL };
-	struct testchip_args a = { .chip = 10, .nr_pins = 1, .doorbell_base = MSI_DOORBELL,
+	struct testchip_args a = { .chip = 10,
+				   .nr_pins = 1,
+				   .doorbell_base = MSI_DOORBELL,
 				   .doorbell_size = 0x100000 };
 
 	assert_int_equal(virq_signal_msi(f->vm, &m), 1);
@@ -299,7 +312,8 @@ int main(void)
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_chip_claims, fixture_setup,
 						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_regions, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_regions, fixture_setup,
+						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_frees_claims, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test(test_guest_error_rate_limit),

@@ -265,7 +265,8 @@ static void test_cpu_line(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_no_route, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_no_route, fixture_setup,
+						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_pic_and_ioapic_sum, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_level_or_over_sources, fixture_setup,
@@ -276,9 +277,10 @@ int main(void)
 						fixture_teardown),
 		cmocka_unit_test(test_msi_sink_and_flags),
 		cmocka_unit_test(test_msi_without_target),
-		cmocka_unit_test_setup_teardown(test_ppi_lpi, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_route_to_destroyed_chip, fixture_setup,
+		cmocka_unit_test_setup_teardown(test_ppi_lpi, fixture_setup,
 						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_route_to_destroyed_chip,
+						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_route_change_followed, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test(test_cpu_line),

@@ -54,7 +54,8 @@ static void print_table(const struct kvm_irq_routing_entry *k, unsigned nr)
 {
 	for (unsigned i = 0; i < nr; i++)
 		fprintf(stderr, "  gsi %u type %u flags %u u0 0x%x u1 0x%x\n", k[i].gsi,
-			k[i].type, k[i].flags, k[i].u.irqchip.irqchip, k[i].u.irqchip.pin);
+			k[i].type, k[i].flags, k[i].u.irqchip.irqchip,
+			k[i].u.irqchip.pin);
 }
 
 static void compare(bool with_kvm)

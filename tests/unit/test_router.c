@@ -316,7 +316,8 @@ static void test_set_table(void **state)
 	assert_int_equal(out[2].u.msi.data, 0x70);
 
 	/* a bad entry anywhere: the old table stays */
-	struct virq_route_entry bad[3] = { msi_entry(40, 1), chip_entry(41, CHIP_IOAPIC, 1),
+	struct virq_route_entry bad[3] = { msi_entry(40, 1),
+					   chip_entry(41, CHIP_IOAPIC, 1),
 					   chip_entry(41, CHIP_IOAPIC, 2) };
 	assert_int_equal(virq_route_set_table(f->vm, bad, 3), -EINVAL);
 	bad[2] = msi_entry(41, 3); /* MSI joining a chip entry */
@@ -481,19 +482,20 @@ static void test_million_routes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_chip_entries_roundtrip, fixture_setup,
-						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_same_chip_twice_rejected, fixture_setup,
-						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_chip_entries_roundtrip,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_same_chip_twice_rejected,
+						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_msi_must_be_alone, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_flags_rules, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_devid_ignored_without_flag,
 						fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_ranges, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_failed_commit_keeps_table, fixture_setup,
+		cmocka_unit_test_setup_teardown(test_ranges, fixture_setup,
 						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_failed_commit_keeps_table,
+						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_update_remove, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_ops_apply_in_order, fixture_setup,

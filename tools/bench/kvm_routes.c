@@ -194,9 +194,8 @@ static double ts_ns(const struct timespec *t)
 	return (double)t->tv_sec * 1e9 + (double)t->tv_nsec;
 }
 
-int kvm_routes_bench_one_change(struct kvm_routes *k, unsigned nr_routes,
-				unsigned iters, double *median_ns,
-				double *p99_ns)
+int kvm_routes_bench_one_change(struct kvm_routes *k, unsigned nr_routes, unsigned iters,
+				double *median_ns, double *p99_ns)
 {
 	struct kvm_irq_routing_entry *ent;
 	struct timespec t0, t1;
@@ -204,8 +203,7 @@ int kvm_routes_bench_one_change(struct kvm_routes *k, unsigned nr_routes,
 	unsigned i, rank;
 	int r;
 
-	if (!k || !median_ns || nr_routes == 0 || iters == 0 ||
-	    nr_routes > k->max_routes)
+	if (!k || !median_ns || nr_routes == 0 || iters == 0 || nr_routes > k->max_routes)
 		return -EINVAL;
 	r = reserve(k, nr_routes);
 	if (r)

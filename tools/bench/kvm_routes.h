@@ -50,9 +50,8 @@ int kvm_routes_set(struct kvm_routes *k, const struct kvm_irq_routing_entry *e,
  * Returns 0, -EINVAL for bad arguments (nr_routes 0 or above
  * kvm_routes_max(), iters 0, median_ns NULL), -ENOMEM, or KVM's -errno.
  */
-int kvm_routes_bench_one_change(struct kvm_routes *k, unsigned nr_routes,
-				unsigned iters, double *median_ns,
-				double *p99_ns);
+int kvm_routes_bench_one_change(struct kvm_routes *k, unsigned nr_routes, unsigned iters,
+				double *median_ns, double *p99_ns);
 
 /* Close the VM and /dev/kvm.  NULL is allowed. */
 void kvm_routes_close(struct kvm_routes *k);

@@ -48,8 +48,8 @@ static double percentile(double *v, size_t n, double p)
 }
 
 /* baseline < 0: none; ratio given by the caller (its direction varies) */
-static void report(const char *bench, const char *metric, double value,
-		   const char *unit, double baseline, double ratio)
+static void report(const char *bench, const char *metric, double value, const char *unit,
+		   double baseline, double ratio)
 {
 	if (json) {
 		printf("{\"bench\":\"%s\",\"metric\":\"%s\",\"value\":%.4g,\"unit\":\"%s\","
@@ -81,8 +81,10 @@ static struct virq_vm *vm_with_msi_routes(uint32_t nr, struct virq_device **rx)
 {
 	struct virq_vm_config cfg = { .nr_vcpus = 2, .max_routes = nr };
 	struct testchip_args a = {
-		.chip = 0, .nr_pins = 1,
-		.doorbell_base = 0xfee00000, .doorbell_size = 0x100000,
+		.chip = 0,
+		.nr_pins = 1,
+		.doorbell_base = 0xfee00000,
+		.doorbell_size = 0x100000,
 	};
 	struct virq_route_entry *tbl;
 	struct virq_vm *vm;
@@ -139,7 +141,8 @@ static void time_commits(struct virq_vm *vm, uint32_t nr, unsigned samples,
 				virq_route_update(txn, &e);
 			}
 			if (virq_route_commit(txn)) {
-				fprintf(stderr, "virq-bench: commit: %s\n", virq_last_error());
+				fprintf(stderr, "virq-bench: commit: %s\n",
+					virq_last_error());
 				exit(1);
 			}
 		}
@@ -169,7 +172,8 @@ static void bench_route_update(void)
 	for (unsigned r = 0; r < rounds; r++) {
 		time_commits(vm4k, 4096, per_round, 1, &j4k, t4k + r * per_round);
 		time_commits(vm1m, 1u << 20, per_round, 1, &j1m, t1m + r * per_round);
-		time_commits(vm4k, 4096, per_round / 8, 64, &jb, tb + r * (per_round / 8));
+		time_commits(vm4k, 4096, per_round / 8, 64, &jb,
+			     tb + r * (per_round / 8));
 	}
 	virq_vm_destroy(vm1m);
 	virq_vm_destroy(vm4k);
@@ -189,7 +193,8 @@ static void bench_route_update(void)
 		kvm_routes_close(k);
 	}
 	if (ret) {
-		fprintf(stderr, "virq-bench: KVM baseline unavailable (%s)\n", strerror(-ret));
+		fprintf(stderr, "virq-bench: KVM baseline unavailable (%s)\n",
+			strerror(-ret));
 		kvm_med = -1;
 	}
 
@@ -199,15 +204,15 @@ static void bench_route_update(void)
 	report("route-update", "one_change_4096_p99", p99_4k / 1e3, "us",
 	       kvm_med < 0 ? -1 : kvm_p99 / 1e3, kvm_med < 0 ? 0 : kvm_p99 / p99_4k);
 	/* baseline: the same change in the 4096-route table; ratio = 1M / 4K */
-	report("route-update", "one_change_1048576_median", med1m / 1e3, "us", med4k / 1e3,
-	       med1m / med4k);
+	report("route-update", "one_change_1048576_median", med1m / 1e3, "us",
+	       med4k / 1e3, med1m / med4k);
 	report("route-update", "one_change_1048576_p99", p99_1m / 1e3, "us", p99_4k / 1e3,
 	       p99_1m / p99_4k);
 	report("route-update", "batch64_4096_median", b64 / 1e3, "us",
 	       kvm_med < 0 ? -1 : kvm_med / 1e3, kvm_med < 0 ? 0 : kvm_med / b64);
 	if (kvm_med >= 0)
-		report("route-update", "kvm_set_gsi_routing_4096_median", kvm_med / 1e3, "us",
-		       -1, 0);
+		report("route-update", "kvm_set_gsi_routing_4096_median", kvm_med / 1e3,
+		       "us", -1, 0);
 }
 
 struct inject_arg {
@@ -251,7 +256,9 @@ static double run_injectors(struct virq_vm *vm, unsigned threads, double seconds
 	pthread_barrier_init(&start, NULL, threads);
 	for (unsigned i = 0; i < threads; i++) {
 		/* distinct GSIs and counter slots: no false sharing in the chip */
-		a[i] = (struct inject_arg){ vm, 1 + i * 17, (int)i, seconds, 0, 0, &start };
+		a[i] = (struct inject_arg){
+			vm, 1 + i * 17, (int)i, seconds, 0, 0, &start
+		};
 		pthread_create(&th[i], NULL, inject_thread, &a[i]);
 	}
 	for (unsigned i = 0; i < threads; i++) {

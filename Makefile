@@ -7,9 +7,10 @@ ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 MESON      ?= meson
 JOBS       ?= $(shell nproc)
+SHELL      := /bin/bash
 
-.PHONY: all deps check test test-asan test-tsan lint bench-smoke kvm-skip-check \
-	bench format clean
+.PHONY: all deps check test test-asan test-tsan fuzz-smoke lint bench-smoke \
+	kvm-skip-check bench format clean
 
 all: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD) -j $(JOBS)
@@ -22,7 +23,7 @@ $(BUILD)/build.ninja:
 
 $(ASAN_BUILD)/build.ninja:
 	CC=clang $(MESON) setup $(ASAN_BUILD) -Db_sanitize=address,undefined \
-		-Db_lundef=false -Dbuildtype=debug
+		-Db_lundef=false -Dbuildtype=debug -Dfuzz=true
 
 $(TSAN_BUILD)/build.ninja:
 	CC=clang $(MESON) setup $(TSAN_BUILD) -Dtsan=true -Db_sanitize=thread \
@@ -37,6 +38,20 @@ test-asan: deps $(ASAN_BUILD)/build.ninja
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		$(MESON) test -C $(ASAN_BUILD) --print-errorlogs --num-processes $(JOBS) \
 		--timeout-multiplier 3
+
+# Every libFuzzer target for a short run (ASan+UBSan build), corpus kept
+# in build-asan/corpus/ between runs.
+FUZZ_SECONDS ?= 30
+fuzz-smoke: test-asan
+	@for f in $(ASAN_BUILD)/tests/fuzz/fuzz_*; do \
+		[ -f "$$f" ] && [ -x "$$f" ] || continue; n=$$(basename $$f); \
+		mkdir -p $(ASAN_BUILD)/corpus/$$n; \
+		echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=1024 -print_final_stats=1 \
+			$(ASAN_BUILD)/corpus/$$n tests/fuzz/corpus/$$n 2>&1 | \
+			grep -E "stat::number_of_executed_units|ERROR|SUMMARY" ; \
+		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
 
 # TSan runs every test (the concurrency suite is the point); liburcu is swapped for the lock-based
 # RCU in this build (src/core/rcu.h).
@@ -63,7 +78,7 @@ kvm-skip-check:
 		echo "FAIL: /dev/kvm is usable but a KVM test skipped"; exit 1; \
 	else echo "kvm-skip-check: ok"; fi
 
-check: test test-asan test-tsan lint bench-smoke kvm-skip-check
+check: test test-asan fuzz-smoke test-tsan lint bench-smoke kvm-skip-check
 	@echo "make check: all passed"
 
 bench: all

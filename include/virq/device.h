@@ -63,14 +63,15 @@ struct virq_device_ops {
 	void (*clear_source)(struct virq_device *dev, uint32_t source_id);
 
 	/*
-	 * Guest accessors: @region is the index given to
-	 * virq_device_add_region, @offset relative to the region's base.
-	 * Return 0 if handled (reads fill *val), < 0 to refuse.
+	 * Guest accessors: @vcpu made the access (VIRQ_VCPU_NONE: the VMM
+	 * itself), @region is the index given to virq_device_add_region,
+	 * @offset relative to the region's base.  Return 0 if handled
+	 * (reads fill *val), < 0 to refuse.
 	 */
-	int (*read)(struct virq_device *dev, unsigned region, uint64_t offset,
-		    unsigned size, uint64_t *val);
-	int (*write)(struct virq_device *dev, unsigned region, uint64_t offset,
-		     unsigned size, uint64_t val);
+	int (*read)(struct virq_device *dev, uint32_t vcpu, unsigned region,
+		    uint64_t offset, unsigned size, uint64_t *val);
+	int (*write)(struct virq_device *dev, uint32_t vcpu, unsigned region,
+		     uint64_t offset, unsigned size, uint64_t val);
 
 	/*
 	 * Attributes.  get/set: 0, or -ENXIO (no such attribute), -EPERM
@@ -123,15 +124,19 @@ const struct virq_device_type *virq_device_get_type(const struct virq_device *de
 struct virq_vm *virq_device_vm(const struct virq_device *dev);
 unsigned virq_device_instance(const struct virq_device *dev);
 
+/* An access not made by a vCPU (the VMM, a debugger). */
+#define VIRQ_VCPU_NONE UINT32_MAX
+
 /*
  * Guest access through the VM's address map: the device region holding
  * [@addr, @addr + @size) handles it.  -ENOENT if no region does (the VMM
- * then handles the access itself).  @size is 1, 2, 4 or 8.
+ * then handles the access itself).  @size is 1, 2, 4 or 8; @vcpu is the
+ * accessing vCPU (per-CPU register banks depend on it) or VIRQ_VCPU_NONE.
  */
-int virq_io_read(struct virq_vm *vm, enum virq_space space, uint64_t addr, unsigned size,
-		 uint64_t *val);
-int virq_io_write(struct virq_vm *vm, enum virq_space space, uint64_t addr, unsigned size,
-		  uint64_t val);
+int virq_io_read(struct virq_vm *vm, uint32_t vcpu, enum virq_space space, uint64_t addr,
+		 unsigned size, uint64_t *val);
+int virq_io_write(struct virq_vm *vm, uint32_t vcpu, enum virq_space space, uint64_t addr,
+		  unsigned size, uint64_t val);
 
 /* ---- for device types (called from their ops, mostly create) ---- */
 

@@ -184,8 +184,8 @@ static const struct region *region_lookup(const struct region_map *m, uint64_t a
 	return NULL;
 }
 
-static int io_access(struct virq_vm *vm, enum virq_space space, uint64_t addr,
-		     unsigned size, uint64_t *val, bool write)
+static int io_access(struct virq_vm *vm, uint32_t vcpu, enum virq_space space,
+		     uint64_t addr, unsigned size, uint64_t *val, bool write)
 {
 	const struct region *r;
 	int ret;
@@ -193,6 +193,8 @@ static int io_access(struct virq_vm *vm, enum virq_space space, uint64_t addr,
 	if (!vm || (unsigned)space >= VIRQ_SPACE_MAX || !val ||
 	    (size != 1 && size != 2 && size != 4 && size != 8))
 		return virq_fail(EINVAL, "io: bad space, size %u or NULL", size);
+	if (vcpu >= vm->nr_vcpus && vcpu != VIRQ_VCPU_NONE)
+		return virq_fail(EINVAL, "io: vCPU %u of %u", vcpu, vm->nr_vcpus);
 	virq_rcu_read_lock();
 	r = region_lookup(virq_rcu_dereference(vm->regions[space]), addr, size);
 	if (!r) {
@@ -200,27 +202,27 @@ static int io_access(struct virq_vm *vm, enum virq_space space, uint64_t addr,
 				(unsigned long long)addr);
 	} else if (write) {
 		ret = r->dev->type->ops.write
-			      ? r->dev->type->ops.write(r->dev, r->index, addr - r->base,
-							size, *val)
+			      ? r->dev->type->ops.write(r->dev, vcpu, r->index,
+							addr - r->base, size, *val)
 			      : -EOPNOTSUPP;
 	} else {
 		ret = r->dev->type->ops.read
-			      ? r->dev->type->ops.read(r->dev, r->index, addr - r->base,
-						       size, val)
+			      ? r->dev->type->ops.read(r->dev, vcpu, r->index,
+						       addr - r->base, size, val)
 			      : -EOPNOTSUPP;
 	}
 	virq_rcu_read_unlock();
 	return ret;
 }
 
-int virq_io_read(struct virq_vm *vm, enum virq_space space, uint64_t addr, unsigned size,
-		 uint64_t *val)
+int virq_io_read(struct virq_vm *vm, uint32_t vcpu, enum virq_space space, uint64_t addr,
+		 unsigned size, uint64_t *val)
 {
-	return io_access(vm, space, addr, size, val, false);
+	return io_access(vm, vcpu, space, addr, size, val, false);
 }
 
-int virq_io_write(struct virq_vm *vm, enum virq_space space, uint64_t addr, unsigned size,
-		  uint64_t val)
+int virq_io_write(struct virq_vm *vm, uint32_t vcpu, enum virq_space space, uint64_t addr,
+		  unsigned size, uint64_t val)
 {
-	return io_access(vm, space, addr, size, &val, true);
+	return io_access(vm, vcpu, space, addr, size, &val, true);
 }

@@ -24,6 +24,7 @@ struct testchip {
 	struct virq_msi last_msi;
 	uint64_t ppis, lpis;
 	uint64_t regs[2];
+	uint32_t last_vcpu; /* of the last MMIO access */
 	/* lock-free */
 	struct msi_slot msi[TESTCHIP_MSI_SLOTS];
 };
@@ -150,27 +151,29 @@ static void tc_clear_source(struct virq_device *dev, uint32_t source_id)
 	pthread_mutex_unlock(&t->lock);
 }
 
-static int tc_read(struct virq_device *dev, unsigned region, uint64_t offset,
-		   unsigned size, uint64_t *val)
+static int tc_read(struct virq_device *dev, uint32_t vcpu, unsigned region,
+		   uint64_t offset, unsigned size, uint64_t *val)
 {
 	struct testchip *t = tc(dev);
 
 	if (region != 0 || size != 8 || offset % 8)
 		return -EINVAL;
 	pthread_mutex_lock(&t->lock);
+	t->last_vcpu = vcpu;
 	*val = t->regs[offset / 8];
 	pthread_mutex_unlock(&t->lock);
 	return 0;
 }
 
-static int tc_write(struct virq_device *dev, unsigned region, uint64_t offset,
-		    unsigned size, uint64_t val)
+static int tc_write(struct virq_device *dev, uint32_t vcpu, unsigned region,
+		    uint64_t offset, unsigned size, uint64_t val)
 {
 	struct testchip *t = tc(dev);
 
 	if (region != 0 || size != 8 || offset % 8)
 		return -EINVAL;
 	pthread_mutex_lock(&t->lock);
+	t->last_vcpu = vcpu;
 	t->regs[offset / 8] = val;
 	pthread_mutex_unlock(&t->lock);
 	return 0;
@@ -187,6 +190,7 @@ static int tc_has_attr(struct virq_device *dev, uint32_t group, uint64_t attr)
 		return attr < t->args.nr_pins ? 0 : -ENXIO;
 	case TESTCHIP_GRP_CONFIG:
 	case TESTCHIP_GRP_LOCKED:
+	case TESTCHIP_GRP_LAST_VCPU:
 		return attr == 0 ? 0 : -ENXIO;
 	case TESTCHIP_GRP_MSI:
 		return attr < TESTCHIP_MSI_SLOTS ? 0 : -ENXIO;
@@ -222,6 +226,9 @@ static int tc_get_attr(struct virq_device *dev, uint32_t group, uint64_t attr, v
 		break;
 	case TESTCHIP_GRP_CONFIG:
 		ret = size == 4 ? (memcpy(buf, &t->scratch, 4), 0) : -EINVAL;
+		break;
+	case TESTCHIP_GRP_LAST_VCPU:
+		ret = size == 4 ? (memcpy(buf, &t->last_vcpu, 4), 0) : -EINVAL;
 		break;
 	case TESTCHIP_GRP_MSI:
 		v64 = __atomic_load_n(&t->msi[attr].count, __ATOMIC_RELAXED);

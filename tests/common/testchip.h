@@ -26,12 +26,13 @@ struct testchip_args {
 #define TESTCHIP_DATA_FAST 0x80000000u
 
 /* Attribute groups */
-#define TESTCHIP_GRP_LEVEL 1  /* attr = pin: u32 ORed line level (RO) */
-#define TESTCHIP_GRP_RISING 2 /* attr = pin: u64 rising edges seen (RO) */
-#define TESTCHIP_GRP_RESULT 3 /* attr = pin: s32 what set_pin returns (RW) */
-#define TESTCHIP_GRP_CONFIG 4 /* attr 0: u32 scratch; EBUSY while running */
-#define TESTCHIP_GRP_MSI 5    /* attr = slot: u64 MSIs counted (RO) */
-#define TESTCHIP_GRP_LOCKED 6 /* attr 0: always EPERM */
+#define TESTCHIP_GRP_LEVEL 1	 /* attr = pin: u32 ORed line level (RO) */
+#define TESTCHIP_GRP_RISING 2	 /* attr = pin: u64 rising edges seen (RO) */
+#define TESTCHIP_GRP_RESULT 3	 /* attr = pin: s32 what set_pin returns (RW) */
+#define TESTCHIP_GRP_CONFIG 4	 /* attr 0: u32 scratch; EBUSY while running */
+#define TESTCHIP_GRP_MSI 5	 /* attr = slot: u64 MSIs counted (RO) */
+#define TESTCHIP_GRP_LOCKED 6	 /* attr 0: always EPERM */
+#define TESTCHIP_GRP_LAST_VCPU 7 /* attr 0: u32 vCPU of the last MMIO access */
 
 int testchip_register(void);
 

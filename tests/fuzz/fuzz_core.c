@@ -36,10 +36,16 @@ static struct virq_vm *make_vm(struct virq_device **dev)
 	};
 	struct testchip_args a[3] = {
 		{ .chip = 0, .nr_pins = 24, .mmio_base = 0xfec00000 },
-		{ .chip = 1, .nr_pins = 8, .accepts = VIRQ_CHIP_PPI | VIRQ_CHIP_LPI,
-		  .doorbell_base = 0x8000000, .doorbell_size = 0x10000 },
-		{ .chip = 2, .nr_pins = 1, .doorbell_base = 0xfee00000,
-		  .doorbell_size = 0x1000, .mmio_base = 0xfed00000 },
+		{ .chip = 1,
+		  .nr_pins = 8,
+		  .accepts = VIRQ_CHIP_PPI | VIRQ_CHIP_LPI,
+		  .doorbell_base = 0x8000000,
+		  .doorbell_size = 0x10000 },
+		{ .chip = 2,
+		  .nr_pins = 1,
+		  .doorbell_base = 0xfee00000,
+		  .doorbell_size = 0x1000,
+		  .mmio_base = 0xfed00000 },
 	};
 	struct virq_vm *vm;
 
@@ -53,7 +59,9 @@ static struct virq_vm *make_vm(struct virq_device **dev)
 
 static struct virq_route_entry entry_of(const struct op *o)
 {
-	struct virq_route_entry e = { .gsi = o->x % 300, .kind = o->a % 6, .flags = o->b % 3 };
+	struct virq_route_entry e = { .gsi = o->x % 300,
+				      .kind = o->a % 6,
+				      .flags = o->b % 3 };
 
 	/* the union is filled from raw words: every kind sees odd values */
 	e.u.msi.address_lo = o->y;
@@ -94,16 +102,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		v = (uint64_t)o.y << 32 | o.z;
 		switch (o.kind % 9) {
 		case 0:
-			virq_io_read(vm, (enum virq_space)(o.a % 4), 0xfec00000ull + (o.x % 64) - 16,
-				     1u << (o.b % 5), &v);
+			virq_io_read(vm, o.c % 6 == 5 ? VIRQ_VCPU_NONE : o.c % 6,
+				     (enum virq_space)(o.a % 4),
+				     0xfec00000ull + (o.x % 64) - 16, 1u << (o.b % 5),
+				     &v);
 			break;
 		case 1:
-			virq_io_write(vm, (enum virq_space)(o.a % 4),
+			virq_io_write(vm, o.c % 6 == 5 ? VIRQ_VCPU_NONE : o.c % 6,
+				      (enum virq_space)(o.a % 4),
 				      (o.c & 1) ? o.x : 0xfec00000ull + (o.x % 64) - 16,
 				      1u << (o.b % 5), v);
 			break;
 		case 2:
-			m = (struct virq_msi){ o.x, o.c & 1 ? o.y : 0, o.z, o.a % 3, o.y };
+			m = (struct virq_msi){ o.x, o.c & 1 ? o.y : 0, o.z, o.a % 3,
+					       o.y };
 			virq_signal_msi(vm, &m);
 			break;
 		case 3:

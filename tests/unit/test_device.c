@@ -170,20 +170,34 @@ static void test_regions(void **state)
 	uint64_t v = 0;
 
 	assert_int_equal(virq_device_create(f->vm, "testchip", &a, &dev), 0);
-	assert_int_equal(virq_io_write(f->vm, VIRQ_SPACE_MMIO, 0xd0000008, 8, 0xabcdef),
-			 0);
-	assert_int_equal(virq_io_read(f->vm, VIRQ_SPACE_MMIO, 0xd0000008, 8, &v), 0);
+	assert_int_equal(
+		virq_io_write(f->vm, 1, VIRQ_SPACE_MMIO, 0xd0000008, 8, 0xabcdef), 0);
+	assert_int_equal(virq_io_read(f->vm, 0, VIRQ_SPACE_MMIO, 0xd0000008, 8, &v), 0);
 	assert_int_equal(v, 0xabcdef);
+	/* the accessing vCPU reaches the device */
+	uint32_t who = 99;
+	assert_int_equal(virq_device_get_attr(dev, TESTCHIP_GRP_LAST_VCPU, 0, &who, 4),
+			 0);
+	assert_int_equal(who, 0);
+	assert_int_equal(
+		virq_io_read(f->vm, VIRQ_VCPU_NONE, VIRQ_SPACE_MMIO, 0xd0000008, 8, &v),
+		0);
+	assert_int_equal(virq_device_get_attr(dev, TESTCHIP_GRP_LAST_VCPU, 0, &who, 4),
+			 0);
+	assert_int_equal(who, VIRQ_VCPU_NONE);
+	assert_int_equal(virq_io_read(f->vm, 4, VIRQ_SPACE_MMIO, 0xd0000008, 8, &v),
+			 -EINVAL);
 	/* the device refuses what it does not decode */
-	assert_int_equal(virq_io_read(f->vm, VIRQ_SPACE_MMIO, 0xd0000004, 4, &v),
+	assert_int_equal(virq_io_read(f->vm, 0, VIRQ_SPACE_MMIO, 0xd0000004, 4, &v),
 			 -EINVAL);
 	/* outside any region, or running past its end */
-	assert_int_equal(virq_io_read(f->vm, VIRQ_SPACE_MMIO, 0xd0000010, 8, &v),
+	assert_int_equal(virq_io_read(f->vm, 0, VIRQ_SPACE_MMIO, 0xd0000010, 8, &v),
 			 -ENOENT);
-	assert_int_equal(virq_io_read(f->vm, VIRQ_SPACE_MMIO, 0xd000000c, 8, &v),
+	assert_int_equal(virq_io_read(f->vm, 0, VIRQ_SPACE_MMIO, 0xd000000c, 8, &v),
 			 -ENOENT);
-	assert_int_equal(virq_io_read(f->vm, VIRQ_SPACE_PIO, 0xd0000008, 8, &v), -ENOENT);
-	assert_int_equal(virq_io_read(f->vm, VIRQ_SPACE_MMIO, 0xd0000008, 3, &v),
+	assert_int_equal(virq_io_read(f->vm, 0, VIRQ_SPACE_PIO, 0xd0000008, 8, &v),
+			 -ENOENT);
+	assert_int_equal(virq_io_read(f->vm, 0, VIRQ_SPACE_MMIO, 0xd0000008, 3, &v),
 			 -EINVAL);
 
 	/* overlapping regions are refused */
@@ -199,16 +213,16 @@ static void test_regions(void **state)
 
 	/* a moved region answers at its new place only */
 	assert_int_equal(virq_device_move_region(dev, VIRQ_SPACE_MMIO, 0, 0xe0000000), 0);
-	assert_int_equal(virq_io_read(f->vm, VIRQ_SPACE_MMIO, 0xd0000008, 8, &v),
+	assert_int_equal(virq_io_read(f->vm, 0, VIRQ_SPACE_MMIO, 0xd0000008, 8, &v),
 			 -ENOENT);
-	assert_int_equal(virq_io_read(f->vm, VIRQ_SPACE_MMIO, 0xe0000008, 8, &v), 0);
+	assert_int_equal(virq_io_read(f->vm, 0, VIRQ_SPACE_MMIO, 0xe0000008, 8, &v), 0);
 	assert_int_equal(v, 0xabcdef);
 
 	/* a destroyed device's region is gone */
 	assert_int_equal(virq_device_destroy(dev), 0);
-	assert_int_equal(virq_io_read(f->vm, VIRQ_SPACE_MMIO, 0xe0000008, 8, &v),
+	assert_int_equal(virq_io_read(f->vm, 0, VIRQ_SPACE_MMIO, 0xe0000008, 8, &v),
 			 -ENOENT);
-	assert_int_equal(virq_io_write(f->vm, VIRQ_SPACE_MMIO, 0xd0001000, 8, 5), 0);
+	assert_int_equal(virq_io_write(f->vm, 1, VIRQ_SPACE_MMIO, 0xd0001000, 8, 5), 0);
 }
 
 static void test_destroy_frees_claims(void **state)

@@ -25,10 +25,10 @@ enum virq_cpu_line {
 };
 
 /*
- * Callbacks into the VMM.  Both sinks may be called from any thread that
- * injects or accesses a chip, possibly with the emitting chip's lock held:
- * they must not call back into virq for the same chip and must not block
- * for long.  They are the only callbacks made under a chip lock.
+ * Callbacks into the VMM.  They may be called from any thread that injects
+ * or accesses a chip, possibly with that chip's lock held: they must not
+ * call back into virq for the same chip and must not block for long.
+ * They are the only callbacks made under a chip lock.
  */
 struct virq_vm_ops {
 	/* Raise (level 1) or lower (level 0) line @line of vCPU @vcpu. */

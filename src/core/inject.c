@@ -57,9 +57,10 @@ int virq_set_irq(struct virq_vm *vm, uint32_t gsi, int level, uint32_t source_id
 	const struct route_set *s;
 	int ret = -1;
 
-	if (__builtin_expect(source_id >= VIRQ_MAX_SOURCES, 0))
-		return virq_fail(EINVAL, "set_irq: source id %u (max %u)", source_id,
-				 VIRQ_MAX_SOURCES - 1);
+	if (__builtin_expect(source_id >= VIRQ_MAX_SOURCES || !vm, 0))
+		return vm ? virq_fail(EINVAL, "set_irq: source id %u (max %u)", source_id,
+				      VIRQ_MAX_SOURCES - 1)
+			  : virq_fail(EINVAL, "set_irq: NULL vm");
 	level = !!level;
 	virq_rcu_read_lock();
 	s = router_lookup(&vm->router, gsi);

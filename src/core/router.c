@@ -753,6 +753,8 @@ long virq_route_get_table(struct virq_vm *vm, struct virq_route_entry *out, size
 
 void virq_route_get_stats(struct virq_vm *vm, struct virq_route_stats *st)
 {
+	if (!vm || !st)
+		return;
 	config_lock(vm);
 	*st = vm->router.stats;
 	st->entries = vm->router.nr_entries;

@@ -79,7 +79,8 @@ kvm-skip-check:
 	else echo "kvm-skip-check: ok"; fi
 
 check: test test-asan fuzz-smoke test-tsan lint bench-smoke kvm-skip-check
-	@echo "make check: all passed"
+	@./.ci/summary.sh $(BUILD)/meson-logs/testlog.json \
+		$(ASAN_BUILD)/meson-logs/testlog.json $(TSAN_BUILD)/meson-logs/testlog.json
 
 bench: all
 	./$(BUILD)/tools/bench/virq-bench

@@ -7,6 +7,7 @@
 #include <virq/device.h>
 #include <virq/error.h>
 #include <virq/inject.h>
+#include <virq/irqfd.h>
 #include <virq/router.h>
 #include <virq/vm.h>
 

@@ -53,7 +53,17 @@ struct virq_vm_config {
 	void *opaque;		/* passed to every ops callback */
 	/* guest_error messages allowed per second (burst = 2x); 0 = 10 */
 	uint32_t guest_error_rate;
+	/*
+	 * irqfd worker threads, started at the first bind: 0 = 1, at most
+	 * VIRQ_IRQFD_MAX_WORKERS; VIRQ_IRQFD_POLL = none, the VMM calls
+	 * virq_irqfd_dispatch() from its own loop (irqfd.h).  Workers inherit
+	 * the CPU affinity of the thread that makes the first bind.
+	 */
+	uint32_t irqfd_workers;
 };
+
+#define VIRQ_IRQFD_MAX_WORKERS 16u
+#define VIRQ_IRQFD_POLL UINT32_MAX
 
 /* Create a VM; *out is set on success. */
 int virq_vm_create(const struct virq_vm_config *cfg, struct virq_vm **out);

@@ -81,6 +81,9 @@ struct router {
 
 VIRQ_INTERNAL int router_init(struct router *r, uint32_t limit);
 VIRQ_INTERNAL void router_fini(struct router *r);
+/* Reverse map without an error reason (EOI path): true if found. */
+VIRQ_INTERNAL bool router_gsi_of_pin(struct router *r, uint32_t chip, uint32_t pin,
+				     uint32_t *gsi);
 
 /* Caller holds the RCU read lock; NULL if the GSI has no entries. */
 static inline struct route_set *router_lookup(struct router *r, uint32_t gsi)
@@ -184,6 +187,11 @@ struct virq_vm {
 
 	bool running; /* atomic */
 
+	/* ack notifiers, sorted by GSI: RCU-published, written under config_lock */
+	struct ack_hooks *ack_hooks;
+	/* irqfd engine, created at the first bind (config_lock) */
+	struct irqfd_engine *irqfd;
+
 	/* guest-error rate limit */
 	pthread_mutex_t log_lock;
 	uint64_t log_tokens_ns; /* time credit, guarded by log_lock */
@@ -206,6 +214,24 @@ static inline void config_unlock(struct virq_vm *vm)
 VIRQ_INTERNAL int msi_dispatch(struct virq_vm *vm, const struct virq_msi *msi);
 
 VIRQ_INTERNAL void device_destroy_all(struct virq_vm *vm);
+
+/* ---- acks and irqfds (ack.c, irqfd.c) ---- */
+
+struct ack_hook {
+	uint32_t gsi;
+	virq_ack_fn fn;
+	void *opaque;
+};
+
+struct ack_hooks {
+	struct virq_rcu_head rcu;
+	unsigned n;
+	struct ack_hook h[];
+};
+
+VIRQ_INTERNAL void ack_fini(struct virq_vm *vm);
+/* Stop the workers, drop every irqfd (VM teardown). */
+VIRQ_INTERNAL void irqfd_fini(struct virq_vm *vm);
 
 /* addrmap.c: rebuild the doorbell and region maps from the live devices
  * (config lock).  On -ENOMEM the old maps stay. */

@@ -474,24 +474,31 @@ static int rmap_prepare(struct router *r, const struct route_set *n)
 	return 0;
 }
 
-int virq_route_gsi_of_pin(struct virq_vm *vm, uint32_t chip, uint32_t pin, uint32_t *gsi)
+bool router_gsi_of_pin(struct router *r, uint32_t chip, uint32_t pin, uint32_t *gsi)
 {
 	struct rmap_cell **top;
 	struct rmap_cell *chunk;
 	uint32_t v;
 
-	if (!vm || !gsi || chip >= VIRQ_MAX_CHIPS || pin >= VIRQ_MAX_CHIP_PINS)
-		return virq_fail(EINVAL, "gsi_of_pin: bad argument");
-	top = __atomic_load_n(&vm->router.rmap[chip], __ATOMIC_ACQUIRE);
+	if (chip >= VIRQ_MAX_CHIPS || pin >= VIRQ_MAX_CHIP_PINS)
+		return false;
+	top = __atomic_load_n(&r->rmap[chip], __ATOMIC_ACQUIRE);
 	chunk = top ? __atomic_load_n(&top[pin >> ROUTE_CHUNK_SHIFT], __ATOMIC_ACQUIRE)
 		    : NULL;
 	v = chunk ? __atomic_load_n(&chunk[pin & (ROUTE_CHUNK - 1)].gsi_plus1,
 				    __ATOMIC_RELAXED)
 		  : 0;
-	if (!v)
+	*gsi = v - 1;
+	return v != 0;
+}
+
+int virq_route_gsi_of_pin(struct virq_vm *vm, uint32_t chip, uint32_t pin, uint32_t *gsi)
+{
+	if (!vm || !gsi || chip >= VIRQ_MAX_CHIPS || pin >= VIRQ_MAX_CHIP_PINS)
+		return virq_fail(EINVAL, "gsi_of_pin: bad argument");
+	if (!router_gsi_of_pin(&vm->router, chip, pin, gsi))
 		return virq_fail(ENOENT, "gsi_of_pin: no GSI routes to chip %u pin %u",
 				 chip, pin);
-	*gsi = v - 1;
 	return 0;
 }
 

@@ -16,6 +16,10 @@ int virq_vm_create(const struct virq_vm_config *cfg, struct virq_vm **out)
 
 	if (!cfg || !out)
 		return virq_fail(EINVAL, "vm_create: NULL argument");
+	if (cfg->irqfd_workers > VIRQ_IRQFD_MAX_WORKERS &&
+	    cfg->irqfd_workers != VIRQ_IRQFD_POLL)
+		return virq_fail(EINVAL, "vm_create: %u irqfd workers (max %u)",
+				 cfg->irqfd_workers, VIRQ_IRQFD_MAX_WORKERS);
 	if (!cfg->nr_vcpus || cfg->nr_vcpus > VIRQ_MAX_VCPUS)
 		return virq_fail(EINVAL, "vm_create: %u vCPUs (1..%u)", cfg->nr_vcpus,
 				 VIRQ_MAX_VCPUS);
@@ -51,9 +55,11 @@ void virq_vm_destroy(struct virq_vm *vm)
 {
 	if (!vm)
 		return;
+	irqfd_fini(vm); /* workers inject into devices: stop them first */
 	device_destroy_all(vm);
 	router_fini(&vm->router); /* waits for every RCU callback, maps' included */
 	addrmap_fini(vm);
+	ack_fini(vm);
 	pthread_mutex_destroy(&vm->config_lock);
 	pthread_mutex_destroy(&vm->log_lock);
 	free(vm);

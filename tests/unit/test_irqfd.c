@@ -1,0 +1,474 @@
+/* SPDX-License-Identifier: MIT */
+/* irqfd / resamplefd rules of spec/routing-irqfd.md, through real eventfds. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fixture.h"
+
+#define GSI_PIN 5u  /* IOAPIC pin 5 */
+#define GSI_MSI 40u /* MSI to the doorbell chip */
+
+struct ifx {
+	struct fixture f;
+	bool poll;
+};
+
+static int setup(void **state, uint32_t workers)
+{
+	static struct ifx x;
+	struct virq_vm_config cfg = { .nr_vcpus = 2, .irqfd_workers = workers };
+
+	memset(&x, 0, sizeof(x));
+	assert_int_equal(testchip_register(), 0);
+	assert_int_equal(virq_vm_create(&cfg, &x.f.vm), 0);
+	x.f.ioapic = fixture_chip(x.f.vm, CHIP_IOAPIC, 24, 0, 0);
+	x.f.pic_m = fixture_chip(x.f.vm, CHIP_PIC_MASTER, 8, 0, 0);
+	x.f.msi = fixture_chip(x.f.vm, 10, 1, 0, MSI_DOORBELL);
+	assert_int_equal(route_add1(x.f.vm, chip_entry(GSI_PIN, CHIP_IOAPIC, 5)), 0);
+	assert_int_equal(route_add1(x.f.vm, msi_entry(GSI_MSI, 0x41)), 0);
+	x.poll = workers == VIRQ_IRQFD_POLL;
+	*state = &x;
+	return 0;
+}
+
+static int setup_thread(void **state)
+{
+	return setup(state, 1);
+}
+
+static int setup_poll(void **state)
+{
+	return setup(state, VIRQ_IRQFD_POLL);
+}
+
+static int teardown(void **state)
+{
+	struct ifx *x = *state;
+
+	virq_vm_destroy(x->f.vm);
+	return 0;
+}
+
+static void signal_fd(int fd, uint64_t n)
+{
+	assert_int_equal(write(fd, &n, sizeof(n)), sizeof(n));
+}
+
+static uint64_t drain(int fd)
+{
+	uint64_t n = 0;
+
+	if (read(fd, &n, sizeof(n)) != sizeof(n))
+		return 0;
+	return n;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Thread mode: wait (bounded) until @get(@dev, @arg) reaches @want. */
+static uint64_t wait_for(uint64_t (*get)(struct virq_device *, uint32_t),
+			 struct virq_device *dev, uint32_t arg, uint64_t want)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 5000; i++) {
+		v = get(dev, arg);
+		if (v >= want)
+			break;
+		sleep_ms(1);
+	}
+	return v;
+}
+
+static uint64_t msis_of(struct virq_device *dev, uint32_t unused)
+{
+	(void)unused;
+	return testchip_msis(dev);
+}
+
+static void test_bind_errors(void **state)
+{
+	struct ifx *x = *state;
+	int efd = eventfd(0, EFD_NONBLOCK), rfd = eventfd(0, EFD_NONBLOCK), p[2];
+
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(virq_irqfd_bind(x->f.vm, efd, GSI_PIN, 2, -1), -EINVAL);
+	assert_int_equal(virq_irqfd_bind(x->f.vm, efd, GSI_PIN, VIRQ_IRQFD_RESAMPLE, -1),
+			 -EINVAL);
+	assert_int_equal(
+		virq_irqfd_bind(x->f.vm, efd, GSI_PIN, VIRQ_IRQFD_RESAMPLE, p[0]),
+		-EINVAL);
+	assert_int_equal(virq_irqfd_bind(x->f.vm, p[0], GSI_PIN, 0, -1), -EINVAL);
+	assert_true(strstr(virq_last_error(), "not an eventfd") != NULL);
+	assert_int_equal(virq_irqfd_bind(x->f.vm, 12345, GSI_PIN, 0, -1), -EBADF);
+	assert_int_equal(virq_irqfd_bind(x->f.vm, efd, 4096, 0, -1), -EINVAL);
+
+	/* bound twice, under any number and any GSI: EBUSY */
+	assert_int_equal(virq_irqfd_bind(x->f.vm, efd, GSI_PIN, 0, -1), 0);
+	assert_int_equal(virq_irqfd_bind(x->f.vm, efd, GSI_PIN, 0, -1), -EBUSY);
+	assert_int_equal(virq_irqfd_bind(x->f.vm, efd, GSI_MSI, 0, -1), -EBUSY);
+	int d = dup(efd);
+	assert_int_equal(virq_irqfd_bind(x->f.vm, d, GSI_MSI, 0, -1), -EBUSY);
+
+	/* unbinding what is not bound is fine; a bad fd is not */
+	assert_int_equal(virq_irqfd_unbind(x->f.vm, rfd, GSI_PIN), 0);
+	assert_int_equal(virq_irqfd_unbind(x->f.vm, efd, GSI_MSI), 0);
+	assert_int_equal(virq_irqfd_unbind(x->f.vm, 12345, GSI_PIN), -EBADF);
+	/* unbind through the dup: the same eventfd */
+	assert_int_equal(virq_irqfd_unbind(x->f.vm, d, GSI_PIN), 0);
+	struct virq_irqfd_stats st;
+	virq_irqfd_get_stats(x->f.vm, &st);
+	assert_int_equal(st.bound, 0);
+	assert_int_equal(virq_irqfd_bind(x->f.vm, d, GSI_PIN, 0, -1), 0);
+
+	assert_int_equal(virq_irqfd_poll_fd(x->f.vm), -EINVAL);
+	assert_int_equal(virq_irqfd_dispatch(x->f.vm), -EINVAL);
+	close(d);
+	close(efd);
+	close(rfd);
+	close(p[0]);
+	close(p[1]);
+}
+
+static void test_pulse_on_pin(void **state)
+{
+	struct ifx *x = *state;
+	int efd = eventfd(0, EFD_NONBLOCK);
+
+	assert_int_equal(virq_irqfd_bind(x->f.vm, efd, GSI_PIN, 0, -1), 0);
+	signal_fd(efd, 1);
+	assert_int_equal(wait_for(testchip_asserts, x->f.ioapic, 5, 1), 1);
+	/* a pulse: up then down, under source 0 */
+	assert_int_equal(wait_for(testchip_calls, x->f.ioapic, 5, 2), 2);
+	assert_int_equal(testchip_rising(x->f.ioapic, 5), 1);
+	assert_int_equal(testchip_level(x->f.ioapic, 5), 0);
+	close(efd);
+}
+
+static void test_msi_route(void **state)
+{
+	struct ifx *x = *state;
+	int efd = eventfd(0, EFD_NONBLOCK);
+
+	assert_int_equal(virq_irqfd_bind(x->f.vm, efd, GSI_MSI, 0, -1), 0);
+	signal_fd(efd, 1);
+	assert_int_equal(wait_for(msis_of, x->f.msi, 0, 1), 1);
+	assert_int_equal(testchip_last_msi(x->f.msi).data, 0x41);
+	close(efd);
+}
+
+static void test_counter_coalesces(void **state)
+{
+	struct ifx *x = *state;
+	int efd = eventfd(0, EFD_NONBLOCK), pfd = virq_irqfd_poll_fd(x->f.vm);
+	struct virq_irqfd_stats st;
+
+	assert_true(pfd >= 0);
+	assert_int_equal(virq_irqfd_bind(x->f.vm, efd, GSI_MSI, 0, -1), 0);
+	signal_fd(efd, 1);
+	signal_fd(efd, 1);
+	signal_fd(efd, 5);
+	assert_int_equal(virq_irqfd_dispatch(x->f.vm), 1);
+	assert_int_equal(testchip_msis(x->f.msi), 1);
+	virq_irqfd_get_stats(x->f.vm, &st);
+	assert_int_equal(st.wakeups, 1);
+	assert_int_equal(st.signals, 7);
+	/* consumed: nothing more to do */
+	assert_int_equal(virq_irqfd_dispatch(x->f.vm), 0);
+	assert_int_equal(drain(efd), 0);
+	close(efd);
+}
+
+static void test_nonzero_counter_at_bind(void **state)
+{
+	struct ifx *x = *state;
+	int efd = eventfd(2, EFD_NONBLOCK);
+
+	assert_int_equal(virq_irqfd_bind(x->f.vm, efd, GSI_PIN, 0, -1), 0);
+	assert_int_equal(virq_irqfd_dispatch(x->f.vm), 1);
+	assert_int_equal(testchip_asserts(x->f.ioapic, 5), 1);
+	assert_int_equal(virq_irqfd_dispatch(x->f.vm), 0);
+	close(efd);
+}
+
+static void test_follows_route_change(void **state)
+{
+	struct ifx *x = *state;
+	int efd = eventfd(0, EFD_NONBLOCK);
+
+	assert_int_equal(virq_irqfd_bind(x->f.vm, efd, GSI_PIN, 0, -1), 0);
+	signal_fd(efd, 1);
+	assert_int_equal(virq_irqfd_dispatch(x->f.vm), 1);
+	assert_int_equal(testchip_asserts(x->f.ioapic, 5), 1);
+
+	/* the GSI becomes an MSI: the same irqfd now sends MSIs */
+	struct virq_route_txn *t;
+	struct virq_route_entry m = msi_entry(GSI_PIN, 0x77);
+	assert_int_equal(virq_route_begin(x->f.vm, &t), 0);
+	assert_int_equal(virq_route_remove_gsi(t, GSI_PIN), 0);
+	assert_int_equal(virq_route_add(t, &m), 0);
+	assert_int_equal(virq_route_commit(t), 0);
+	signal_fd(efd, 1);
+	assert_int_equal(virq_irqfd_dispatch(x->f.vm), 1);
+	assert_int_equal(testchip_msis(x->f.msi), 1);
+	assert_int_equal(testchip_last_msi(x->f.msi).data, 0x77);
+	assert_int_equal(testchip_asserts(x->f.ioapic, 5), 1);
+	close(efd);
+}
+
+struct hammer {
+	int fd;
+	bool stop; /* atomic */
+	uint64_t writes;
+};
+
+static void *hammer_fn(void *arg)
+{
+	struct hammer *h = arg;
+	uint64_t one = 1;
+
+	while (!__atomic_load_n(&h->stop, __ATOMIC_ACQUIRE))
+		if (write(h->fd, &one, sizeof(one)) == sizeof(one))
+			h->writes++;
+	return NULL;
+}
+
+static void test_nothing_after_unbind(void **state)
+{
+	struct ifx *x = *state;
+	struct hammer h = { .fd = eventfd(0, EFD_NONBLOCK) };
+	uint64_t at_unbind;
+	pthread_t th;
+
+	assert_int_equal(virq_irqfd_bind(x->f.vm, h.fd, GSI_MSI, 0, -1), 0);
+	assert_int_equal(pthread_create(&th, NULL, hammer_fn, &h), 0);
+	assert_true(wait_for(msis_of, x->f.msi, 0, 50) >= 50);
+	assert_int_equal(virq_irqfd_unbind(x->f.vm, h.fd, GSI_MSI), 0);
+	at_unbind = testchip_msis(x->f.msi);
+	sleep_ms(100); /* the writer keeps writing */
+	__atomic_store_n(&h.stop, true, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(testchip_msis(x->f.msi), at_unbind);
+	assert_true(h.writes > at_unbind);
+	close(h.fd);
+}
+
+static void test_resample_shared_gsi(void **state)
+{
+	struct ifx *x = *state;
+	int e1 = eventfd(0, EFD_NONBLOCK), e2 = eventfd(0, EFD_NONBLOCK);
+	int r1 = eventfd(0, EFD_NONBLOCK), r2 = eventfd(0, EFD_NONBLOCK);
+	struct virq_irqfd_stats st;
+	uint64_t calls;
+
+	assert_int_equal(virq_irqfd_bind(x->f.vm, e1, GSI_PIN, VIRQ_IRQFD_RESAMPLE, r1),
+			 0);
+	assert_int_equal(virq_irqfd_bind(x->f.vm, e2, GSI_PIN, VIRQ_IRQFD_RESAMPLE, r2),
+			 0);
+	signal_fd(e1, 1);
+	signal_fd(e2, 1);
+	assert_int_equal(virq_irqfd_dispatch(x->f.vm), 2);
+	/* asserted and held: one rising edge for both */
+	assert_int_equal(testchip_level(x->f.ioapic, 5), 1);
+	assert_int_equal(testchip_rising(x->f.ioapic, 5), 1);
+	assert_int_equal(testchip_asserts(x->f.ioapic, 5), 2);
+	calls = testchip_calls(x->f.ioapic, 5);
+	assert_int_equal(drain(r1), 0);
+
+	/* the guest's EOI: one deassert, both resamplefds signalled */
+	assert_int_equal(virq_notify_ack(x->f.vm, CHIP_IOAPIC, 5), 1);
+	assert_int_equal(testchip_level(x->f.ioapic, 5), 0);
+	assert_int_equal(testchip_calls(x->f.ioapic, 5), calls + 1);
+	assert_int_equal(drain(r1), 1);
+	assert_int_equal(drain(r2), 1);
+	virq_irqfd_get_stats(x->f.vm, &st);
+	assert_int_equal(st.resamples, 1);
+
+	/* an ack of another pin touches nothing */
+	assert_int_equal(virq_notify_ack(x->f.vm, CHIP_IOAPIC, 6), 0);
+	assert_int_equal(drain(r1), 0);
+
+	/* the back-end sees its line still high and signals again */
+	signal_fd(e1, 1);
+	assert_int_equal(virq_irqfd_dispatch(x->f.vm), 1);
+	assert_int_equal(testchip_level(x->f.ioapic, 5), 1);
+
+	/* one resampler left after e1 goes: the line stays */
+	assert_int_equal(virq_irqfd_unbind(x->f.vm, e1, GSI_PIN), 0);
+	assert_int_equal(testchip_level(x->f.ioapic, 5), 1);
+	assert_int_equal(virq_notify_ack(x->f.vm, CHIP_IOAPIC, 5), 1);
+	assert_int_equal(drain(r1), 0); /* no longer bound */
+	assert_int_equal(drain(r2), 1);
+
+	/* the last resampler going lowers the line it held */
+	signal_fd(e2, 1);
+	assert_int_equal(virq_irqfd_dispatch(x->f.vm), 1);
+	assert_int_equal(testchip_level(x->f.ioapic, 5), 1);
+	assert_int_equal(virq_irqfd_unbind(x->f.vm, e2, GSI_PIN), 0);
+	assert_int_equal(testchip_level(x->f.ioapic, 5), 0);
+	assert_int_equal(virq_notify_ack(x->f.vm, CHIP_IOAPIC, 5), 0);
+	close(e1);
+	close(e2);
+	close(r1);
+	close(r2);
+}
+
+static void test_resample_keeps_other_sources(void **state)
+{
+	struct ifx *x = *state;
+	int e = eventfd(0, EFD_NONBLOCK), r = eventfd(0, EFD_NONBLOCK);
+
+	assert_int_equal(virq_irqfd_bind(x->f.vm, e, GSI_PIN, VIRQ_IRQFD_RESAMPLE, r), 0);
+	virq_set_irq(x->f.vm, GSI_PIN, 1, VIRQ_SOURCE_USER);
+	signal_fd(e, 1);
+	assert_int_equal(virq_irqfd_dispatch(x->f.vm), 1);
+	/* the resampler lowers only its own source */
+	assert_int_equal(virq_notify_ack(x->f.vm, CHIP_IOAPIC, 5), 1);
+	assert_int_equal(testchip_level(x->f.ioapic, 5), 1);
+	virq_set_irq(x->f.vm, GSI_PIN, 0, VIRQ_SOURCE_USER);
+	assert_int_equal(testchip_level(x->f.ioapic, 5), 0);
+	close(e);
+	close(r);
+}
+
+static void test_notify_resampler(void **state)
+{
+	struct ifx *x = *state;
+	int e = eventfd(0, EFD_NONBLOCK), r = eventfd(0, EFD_NONBLOCK);
+
+	assert_int_equal(virq_notify_resampler(x->f.vm, CHIP_IOAPIC, 5), 0);
+	assert_int_equal(virq_irqfd_bind(x->f.vm, e, GSI_PIN, VIRQ_IRQFD_RESAMPLE, r), 0);
+	signal_fd(e, 1);
+	assert_int_equal(virq_irqfd_dispatch(x->f.vm), 1);
+	/* the stale-IRR rule: signal the back-end instead of re-injecting;
+	 * the line itself is the chip's business */
+	assert_int_equal(virq_notify_resampler(x->f.vm, CHIP_IOAPIC, 5), 1);
+	assert_int_equal(drain(r), 1);
+	assert_int_equal(testchip_level(x->f.ioapic, 5), 1);
+	assert_int_equal(virq_notify_resampler(x->f.vm, CHIP_IOAPIC, 7), 0);
+	close(e);
+	close(r);
+}
+
+static void test_closed_eventfd_unbinds(void **state)
+{
+	struct ifx *x = *state;
+	int efd = eventfd(0, EFD_NONBLOCK), n = efd;
+	struct virq_irqfd_stats st;
+
+	assert_int_equal(virq_irqfd_bind(x->f.vm, efd, GSI_MSI, 0, -1), 0);
+	close(efd);
+	for (int i = 0; i < 100; i++) {
+		virq_irqfd_get_stats(x->f.vm, &st);
+		if (!st.bound)
+			break;
+		sleep_ms(VIRQ_IRQFD_GC_MS / 10);
+	}
+	assert_int_equal(st.bound, 0);
+	assert_int_equal(st.auto_unbound, 1);
+
+	/* a closed eventfd whose number is bound again goes at once */
+	efd = eventfd(0, EFD_NONBLOCK);
+	assert_int_equal(efd, n);
+	assert_int_equal(virq_irqfd_bind(x->f.vm, efd, GSI_MSI, 0, -1), 0);
+	close(efd);
+	efd = eventfd(0, EFD_NONBLOCK);
+	assert_int_equal(efd, n);
+	assert_int_equal(virq_irqfd_bind(x->f.vm, efd, GSI_MSI, 0, -1), 0);
+	virq_irqfd_get_stats(x->f.vm, &st);
+	assert_int_equal(st.bound, 1);
+	assert_int_equal(st.auto_unbound, 2);
+	signal_fd(efd, 1);
+	assert_int_equal(wait_for(msis_of, x->f.msi, 0, 1), 1);
+	close(efd);
+}
+
+static void test_destroy_with_irqfds(void **state)
+{
+	struct virq_vm_config cfg = { .nr_vcpus = 1, .irqfd_workers = 2 };
+	struct virq_device *msi;
+	struct virq_vm *vm;
+	int fds[8], rfd = eventfd(0, 0);
+
+	(void)state;
+	assert_int_equal(testchip_register(), 0);
+	assert_int_equal(virq_vm_create(&cfg, &vm), 0);
+	msi = fixture_chip(vm, 0, 4, 0, MSI_DOORBELL);
+	assert_int_equal(route_add1(vm, msi_entry(1, 1)), 0);
+	for (int i = 0; i < 8; i++) {
+		fds[i] = eventfd(1, EFD_NONBLOCK);
+		assert_int_equal(virq_irqfd_bind(vm, fds[i], (uint32_t)i % 3,
+						 i % 2 ? VIRQ_IRQFD_RESAMPLE : 0, rfd),
+				 0);
+	}
+	assert_true(wait_for(msis_of, msi, 0, 1) >= 1);
+	virq_vm_destroy(vm); /* ASan's leak check covers what it frees */
+	for (int i = 0; i < 8; i++)
+		close(fds[i]);
+	close(rfd);
+}
+
+static void count_ack(void *opaque, uint32_t gsi)
+{
+	uint32_t *seen = opaque;
+
+	*seen = gsi + 1000;
+}
+
+static void test_ack_notifiers(void **state)
+{
+	struct ifx *x = *state;
+	uint32_t seen = 0;
+
+	assert_int_equal(virq_ack_notifier_add(x->f.vm, GSI_PIN, count_ack, &seen), 0);
+	assert_int_equal(virq_ack_notifier_add(x->f.vm, 4096, count_ack, &seen), -EINVAL);
+	assert_int_equal(virq_notify_ack(x->f.vm, CHIP_IOAPIC, 5), 1);
+	assert_int_equal(seen, GSI_PIN + 1000);
+	/* no GSI on that pin: nothing runs */
+	assert_int_equal(virq_notify_ack(x->f.vm, CHIP_IOAPIC, 9), 0);
+	assert_int_equal(virq_ack_notifier_remove(x->f.vm, GSI_PIN, count_ack, &seen), 0);
+	assert_int_equal(virq_ack_notifier_remove(x->f.vm, GSI_PIN, count_ack, &seen),
+			 -ENOENT);
+	seen = 0;
+	assert_int_equal(virq_notify_ack(x->f.vm, CHIP_IOAPIC, 5), 0);
+	assert_int_equal(seen, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_bind_errors, setup_thread, teardown),
+		cmocka_unit_test_setup_teardown(test_pulse_on_pin, setup_thread,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_msi_route, setup_thread, teardown),
+		cmocka_unit_test_setup_teardown(test_counter_coalesces, setup_poll,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_nonzero_counter_at_bind, setup_poll,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_follows_route_change, setup_poll,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_nothing_after_unbind, setup_thread,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_resample_shared_gsi, setup_poll,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_resample_keeps_other_sources,
+						setup_poll, teardown),
+		cmocka_unit_test_setup_teardown(test_notify_resampler, setup_poll,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_closed_eventfd_unbinds, setup_thread,
+						teardown),
+		cmocka_unit_test(test_destroy_with_irqfds),
+		cmocka_unit_test_setup_teardown(test_ack_notifiers, setup_poll, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -57,7 +57,7 @@ fuzz-smoke: test-asan
 # RCU in this build (src/core/rcu.h).
 test-tsan: deps $(TSAN_BUILD)/build.ninja
 	ninja -C $(TSAN_BUILD) -j $(JOBS)
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 VIRQ_STRESS_COMMITS=20000 \
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 VIRQ_STRESS_COMMITS=20000 VIRQ_STRESS_WRITES=20000 \
 		setarch -R $(MESON) test -C $(TSAN_BUILD) \
 		--print-errorlogs --num-processes 1 --timeout-multiplier 5
 

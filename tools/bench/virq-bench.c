@@ -2,7 +2,7 @@
 /*
  * virq-bench: speed figures for virq, each next to its baseline measured
  * in the same run.  Usage: virq-bench [--json] [--quick] [bench ...]
- * Benches: route-update, inject (default: all).
+ * Benches: route-update, inject, irqfd (default: all).
  * --json prints one object per line:
  *   {"bench":..., "metric":..., "value":..., "unit":..., "baseline":..., "ratio":...}
  */
@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <virq/virq.h>
 
@@ -283,12 +286,233 @@ static void bench_inject(void)
 	virq_vm_destroy(vm);
 }
 
+/* ---- irqfd: round trip against a raw eventfd ping-pong ---- */
+
+static void efd_write(int fd)
+{
+	uint64_t one = 1;
+
+	if (write(fd, &one, sizeof(one)) != sizeof(one))
+		exit(3);
+}
+
+static void efd_read(int fd)
+{
+	uint64_t v;
+
+	if (read(fd, &v, sizeof(v)) != sizeof(v))
+		exit(3);
+}
+
+/* virq's delivery callback: the MSI sink answers on the reply eventfd */
+static int reply_msi(void *opaque, const struct virq_msi *msi)
+{
+	(void)msi;
+	efd_write(*(int *)opaque);
+	return 1;
+}
+
+struct pingpong {
+	int request, reply;
+	int cpu;
+	unsigned iters;
+	double *t;
+	struct virq_vm *vm; /* poll mode: the VMM loop dispatches */
+};
+
+/* The requester: write, wait for the answer, time each round trip. */
+static void *requester(void *p)
+{
+	struct pingpong *pp = p;
+
+	pin_to_cpu(pp->cpu);
+	for (unsigned i = 0; i < pp->iters; i++) {
+		double t0 = now_ns();
+
+		efd_write(pp->request);
+		efd_read(pp->reply);
+		pp->t[i] = now_ns() - t0;
+	}
+	return NULL;
+}
+
+/* The raw floor: a plain thread in virq's place. */
+static void *raw_answerer(void *p)
+{
+	struct pingpong *pp = p;
+
+	pin_to_cpu(pp->cpu);
+	for (unsigned i = 0; i < pp->iters; i++) {
+		efd_read(pp->request);
+		efd_write(pp->reply);
+	}
+	return NULL;
+}
+
+/* A VMM event loop in poll mode: wait on virq's descriptor, dispatch. */
+static void *poll_loop(void *p)
+{
+	struct pingpong *pp = p;
+	struct pollfd pfd = { .fd = virq_irqfd_poll_fd(pp->vm), .events = POLLIN };
+
+	pin_to_cpu(pp->cpu);
+	for (unsigned done = 0; done < pp->iters;) {
+		if (poll(&pfd, 1, -1) < 0)
+			exit(3);
+		done += (unsigned)virq_irqfd_dispatch(pp->vm);
+	}
+	return NULL;
+}
+
+enum answerer { RAW, VIRQ_WORKER, VIRQ_POLL_LOOP };
+
+static void round_trips(enum answerer how, int req_cpu, int answer_cpu, unsigned iters,
+			double *median, double *p99)
+{
+	struct pingpong req = {
+		eventfd(0, 0), eventfd(0, 0), req_cpu, iters, NULL, NULL
+	};
+	struct pingpong ans = req;
+	struct virq_vm *vm = NULL;
+	pthread_t a = 0, r;
+
+	req.t = malloc(iters * sizeof(double));
+	if (!req.t || req.request < 0 || req.reply < 0)
+		exit(1);
+	ans.cpu = answer_cpu;
+	if (how != RAW) {
+		struct virq_vm_config cfg = {
+			.nr_vcpus = 1,
+			.ops = { .msi = reply_msi },
+			.opaque = &req.reply,
+			.irqfd_workers = how == VIRQ_POLL_LOOP ? VIRQ_IRQFD_POLL : 1,
+		};
+		struct virq_route_entry e = { .gsi = 1, .kind = VIRQ_ROUTE_MSI };
+		struct virq_route_txn *txn;
+
+		e.u.msi.address_lo = 0xfee00000;
+		e.u.msi.data = 0x30;
+		/* the worker starts at the first bind and inherits our CPU */
+		pin_to_cpu(answer_cpu);
+		if (virq_vm_create(&cfg, &vm) || virq_route_begin(vm, &txn) ||
+		    virq_route_add(txn, &e) || virq_route_commit(txn) ||
+		    virq_irqfd_bind(vm, req.request, 1, 0, -1)) {
+			fprintf(stderr, "virq-bench: irqfd set-up: %s\n",
+				virq_last_error());
+			exit(1);
+		}
+		ans.vm = vm;
+		if (how == VIRQ_POLL_LOOP)
+			pthread_create(&a, NULL, poll_loop, &ans);
+	} else {
+		pthread_create(&a, NULL, raw_answerer, &ans);
+	}
+	pthread_create(&r, NULL, requester, &req);
+	pthread_join(r, NULL);
+	if (a)
+		pthread_join(a, NULL);
+	if (vm)
+		virq_vm_destroy(vm);
+	/* the first round trips warm the caches and the scheduler */
+	*median = percentile(req.t + iters / 10, iters - iters / 10, 0.5);
+	*p99 = percentile(req.t + iters / 10, iters - iters / 10, 0.99);
+	close(req.request);
+	close(req.reply);
+	free(req.t);
+}
+
+static int count_msi(void *opaque, const struct virq_msi *msi)
+{
+	(void)msi;
+	__atomic_fetch_add((uint64_t *)opaque, 1, __ATOMIC_RELAXED);
+	return 1;
+}
+
+/* One worker, 64 irqfds written round-robin from another CPU. */
+static void irqfd_throughput(double secs, double *deliveries, double *signals)
+{
+	uint64_t delivered = 0, one = 1;
+	struct virq_vm_config cfg = {
+		.nr_vcpus = 1,
+		.ops = { .msi = count_msi },
+		.opaque = &delivered,
+	};
+	struct virq_irqfd_stats st0, st1;
+	struct virq_route_entry tbl[64];
+	struct virq_vm *vm;
+	int fd[64];
+	double t0, t1;
+
+	pin_to_cpu(1);
+	if (virq_vm_create(&cfg, &vm))
+		exit(1);
+	for (uint32_t i = 0; i < 64; i++) {
+		tbl[i] = (struct virq_route_entry){ .gsi = i, .kind = VIRQ_ROUTE_MSI };
+		tbl[i].u.msi.address_lo = 0xfee00000;
+		tbl[i].u.msi.data = 0x30 + i;
+	}
+	if (virq_route_set_table(vm, tbl, 64))
+		exit(1);
+	for (uint32_t i = 0; i < 64; i++) {
+		fd[i] = eventfd(0, EFD_NONBLOCK);
+		if (virq_irqfd_bind(vm, fd[i], i, 0, -1))
+			exit(1);
+	}
+	pin_to_cpu(0);
+	virq_irqfd_get_stats(vm, &st0);
+	t0 = now_ns();
+	t1 = t0;
+	for (unsigned k = 0; t1 - t0 < secs * 1e9; k++) {
+		if (write(fd[k % 64], &one, sizeof(one)) != sizeof(one))
+			exit(3);
+		if (k % 64 == 63)
+			t1 = now_ns();
+	}
+	virq_irqfd_get_stats(vm, &st1);
+	*deliveries = (double)(st1.wakeups - st0.wakeups) / ((t1 - t0) / 1e9);
+	*signals = (double)(st1.signals - st0.signals) / ((t1 - t0) / 1e9);
+	virq_vm_destroy(vm);
+	for (int i = 0; i < 64; i++)
+		close(fd[i]);
+}
+
+static void bench_irqfd(void)
+{
+	unsigned same = quick ? 2000 : 20000, cross = quick ? 500 : 4000;
+	double vm_med, vm_p99, raw_med, raw_p99, deliveries, signals;
+
+	/* same core: requester and answerer share CPU 0 */
+	round_trips(RAW, 0, 0, same, &raw_med, &raw_p99);
+	round_trips(VIRQ_WORKER, 0, 0, same, &vm_med, &vm_p99);
+	report("irqfd", "latency_same_core_median", vm_med / 1e3, "us", raw_med / 1e3,
+	       vm_med / raw_med);
+	report("irqfd", "latency_same_core_p99", vm_p99 / 1e3, "us", raw_p99 / 1e3,
+	       vm_p99 / raw_p99);
+	round_trips(VIRQ_POLL_LOOP, 0, 0, same, &vm_med, &vm_p99);
+	report("irqfd", "latency_same_core_poll_mode_median", vm_med / 1e3, "us",
+	       raw_med / 1e3, vm_med / raw_med);
+	/* cross core: requester on CPU 0, answerer (worker) on CPU 1 */
+	round_trips(RAW, 0, 1, cross, &raw_med, &raw_p99);
+	round_trips(VIRQ_WORKER, 0, 1, cross, &vm_med, &vm_p99);
+	report("irqfd", "latency_cross_core_median", vm_med / 1e3, "us", raw_med / 1e3,
+	       vm_med / raw_med);
+	report("irqfd", "latency_cross_core_p99", vm_p99 / 1e3, "us", raw_p99 / 1e3,
+	       vm_p99 / raw_p99);
+	round_trips(VIRQ_POLL_LOOP, 0, 1, cross, &vm_med, &vm_p99);
+	report("irqfd", "latency_cross_core_poll_mode_median", vm_med / 1e3, "us",
+	       raw_med / 1e3, vm_med / raw_med);
+	irqfd_throughput(quick ? 0.2 : 1.0, &deliveries, &signals);
+	report("irqfd", "throughput_1worker_deliveries", deliveries / 1e6, "M/s", -1, 0);
+	report("irqfd", "throughput_1worker_signals", signals / 1e6, "M/s", -1, 0);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
 } benches[] = {
 	{ "route-update", bench_route_update },
 	{ "inject", bench_inject },
+	{ "irqfd", bench_irqfd },
 };
 
 #define NR_BENCHES (sizeof(benches) / sizeof(benches[0]))

@@ -44,6 +44,10 @@ bool addrmap_overlaps(struct virq_vm *vm, enum virq_space space, uint64_t base,
 	return false;
 }
 
+/* both map types start with their rcu head */
+_Static_assert(offsetof(struct doorbell_map, rcu) == 0, "rcu head first");
+_Static_assert(offsetof(struct region_map, rcu) == 0, "rcu head first");
+
 static void free_map(struct virq_rcu_head *head)
 {
 	free(head);
@@ -150,7 +154,7 @@ int msi_dispatch(struct virq_vm *vm, const struct virq_msi *msi)
 		if (addr - d->base >= d->size)
 			continue;
 		if (!d->dev->type->ops.msi)
-			return -EINVAL;
+			return virq_fail(EINVAL, "msi: %s takes no MSIs", d->dev->name);
 		ret = d->dev->type->ops.msi(d->dev, msi);
 		virq_trace_msi(vm, addr, msi->data, ret);
 		return ret;
@@ -178,7 +182,7 @@ static const struct region *region_lookup(const struct region_map *m, uint64_t a
 			lo = mid + 1;
 		} else {
 			/* the access must not run past the region */
-			return addr - r->base + size <= r->size ? r : NULL;
+			return size <= r->size - (addr - r->base) ? r : NULL;
 		}
 	}
 	return NULL;

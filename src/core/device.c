@@ -118,7 +118,7 @@ int virq_device_chip_accepts(struct virq_device *dev, uint32_t chip, unsigned ki
 	for (unsigned i = 0; i < dev->nr_chips; i++) {
 		if (dev->chips[i]->chip != chip)
 			continue;
-		dev->chips[i]->accepts = kinds;
+		__atomic_store_n(&dev->chips[i]->accepts, kinds, __ATOMIC_RELEASE);
 		virq_clear_error();
 		ret = 0;
 	}
@@ -366,6 +366,9 @@ int virq_device_destroy(struct virq_device *dev)
 
 	if (!dev)
 		return virq_fail(EINVAL, "device_destroy: NULL device");
+	if (!may_synchronize())
+		return virq_fail(EDEADLK,
+				 "device_destroy: not from a virq callback or device op");
 	config_lock(dev->vm);
 	ret = device_unpublish(dev);
 	config_unlock(dev->vm);

@@ -29,7 +29,9 @@ static int entry_set(struct virq_vm *vm, const struct virq_route_entry *e, int l
 	switch (e->kind) {
 	case VIRQ_ROUTE_IRQCHIP:
 		slot = virq_rcu_dereference(vm->chips[e->u.irqchip.chip]);
-		if (!slot || !slot->dev->type->ops.set_pin)
+		/* the chip may have been replaced by one with fewer pins */
+		if (!slot || e->u.irqchip.pin >= slot->nr_pins ||
+		    !slot->dev->type->ops.set_pin)
 			return -1;
 		return slot->dev->type->ops.set_pin(slot->dev, e->u.irqchip.chip,
 						    e->u.irqchip.pin, level, source_id);
@@ -38,13 +40,15 @@ static int entry_set(struct virq_vm *vm, const struct virq_route_entry *e, int l
 		return level ? msi_from_entry(vm, e) : -1;
 	case VIRQ_ROUTE_PPI:
 		slot = virq_rcu_dereference(vm->chips[e->u.ppi.chip]);
-		if (!slot || !slot->dev->type->ops.set_ppi)
+		if (!slot || !(chip_accepts(slot) & VIRQ_CHIP_PPI) ||
+		    !slot->dev->type->ops.set_ppi)
 			return -1;
 		return slot->dev->type->ops.set_ppi(slot->dev, e->u.ppi.vcpu,
 						    e->u.ppi.ppi, level, source_id);
 	case VIRQ_ROUTE_LPI:
 		slot = virq_rcu_dereference(vm->chips[e->u.lpi.chip]);
-		if (!level || !slot || !slot->dev->type->ops.set_lpi)
+		if (!level || !slot || !(chip_accepts(slot) & VIRQ_CHIP_LPI) ||
+		    !slot->dev->type->ops.set_lpi)
 			return -1;
 		return slot->dev->type->ops.set_lpi(slot->dev, e->u.lpi.intid);
 	default:

@@ -104,8 +104,13 @@ struct chip_slot {
 	struct virq_device *dev;
 	uint32_t chip;
 	uint32_t nr_pins;
-	unsigned accepts; /* VIRQ_CHIP_PPI | VIRQ_CHIP_LPI */
+	unsigned accepts; /* VIRQ_CHIP_PPI | VIRQ_CHIP_LPI; atomic */
 };
+
+static inline unsigned chip_accepts(const struct chip_slot *slot)
+{
+	return __atomic_load_n(&slot->accepts, __ATOMIC_ACQUIRE);
+}
 
 struct doorbell {
 	uint64_t base, size;
@@ -200,14 +205,30 @@ struct virq_vm {
 	uint64_t guest_errors; /* atomic */
 };
 
+/* How deep this thread is in config_lock (it is recursive). */
+extern _Thread_local unsigned virq_config_depth;
+
 static inline void config_lock(struct virq_vm *vm)
 {
 	pthread_mutex_lock(&vm->config_lock);
+	virq_config_depth++;
 }
 
 static inline void config_unlock(struct virq_vm *vm)
 {
+	virq_config_depth--;
 	pthread_mutex_unlock(&vm->config_lock);
+}
+
+/*
+ * May this thread wait for a grace period?  Not inside a read section
+ * (it would wait for itself) and not under the configuration lock (a
+ * reader may be waiting for it).  Callbacks and device ops run in one or
+ * the other.
+ */
+static inline bool may_synchronize(void)
+{
+	return !virq_config_depth && !virq_rcu_read_ongoing();
 }
 
 /* MSI to a doorbell owner or the VMM sink.  Caller holds RCU read. */

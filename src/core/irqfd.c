@@ -89,6 +89,9 @@ struct irqfd_engine {
 	uint64_t wakeups, signals, resamples, auto_unbound;
 };
 
+_Static_assert(offsetof(struct resample_fds, rcu) == 0, "rcu head first");
+_Static_assert(offsetof(struct irqfd_table, rcu) == 0, "rcu head first");
+
 static void free_rcu_obj(struct virq_rcu_head *head)
 {
 	/* every RCU-freed object here starts with its rcu head */
@@ -528,6 +531,7 @@ int virq_irqfd_bind(struct virq_vm *vm, int eventfd, uint32_t gsi, uint32_t flag
 	struct irqfd_engine *e;
 	struct irqfd *f = NULL, *stale = NULL;
 	struct resampler *dead = NULL;
+	bool nested_ok = may_synchronize();
 	uint64_t id, rid;
 	int ret;
 
@@ -566,8 +570,10 @@ int virq_irqfd_bind(struct virq_vm *vm, int eventfd, uint32_t gsi, uint32_t flag
 			goto out;
 		}
 		/* the caller's number now names another file: the old one was
-		 * closed, its irqfd goes now rather than at the next GC tick */
-		if (b->user_fd == eventfd && !same_file(eventfd, b->fd, b->id)) {
+		 * closed, its irqfd goes now rather than at the next GC tick
+		 * (unless this thread may not wait for a grace period) */
+		if (nested_ok && b->user_fd == eventfd &&
+		    !same_file(eventfd, b->fd, b->id)) {
 			struct resampler *r = irqfd_unpublish(e, b);
 
 			if (r) {
@@ -650,6 +656,9 @@ int virq_irqfd_unbind(struct virq_vm *vm, int eventfd, uint32_t gsi)
 
 	if (!vm)
 		return virq_fail(EINVAL, "irqfd_unbind: NULL vm");
+	if (!may_synchronize())
+		return virq_fail(EDEADLK,
+				 "irqfd_unbind: not from a virq callback or device op");
 	ret = eventfd_identity(eventfd, &id);
 	if (ret)
 		return ret;

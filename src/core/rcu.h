@@ -26,6 +26,7 @@
 #define virq_call_rcu(head, fn) urcu_bp_call_rcu(head, fn)
 #define virq_synchronize_rcu() urcu_bp_synchronize_rcu()
 #define virq_rcu_barrier() urcu_bp_barrier()
+#define virq_rcu_read_ongoing() urcu_bp_read_ongoing()
 
 #else /* VIRQ_RCU_LOCKED */
 
@@ -39,6 +40,7 @@ void virq_rcu_read_unlock(void);
 void virq_call_rcu(struct virq_rcu_head *head, void (*func)(struct virq_rcu_head *head));
 void virq_synchronize_rcu(void);
 void virq_rcu_barrier(void);
+int virq_rcu_read_ongoing(void);
 
 #define virq_rcu_dereference(p) __atomic_load_n(&(p), __ATOMIC_ACQUIRE)
 #define virq_rcu_assign_pointer(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)

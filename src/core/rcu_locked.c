@@ -19,10 +19,11 @@ static _Thread_local unsigned read_depth;
 /* reclaim queue: guarded by cb_lock */
 static pthread_mutex_t cb_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cb_cond = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t cb_done = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t cb_done_cond = PTHREAD_COND_INITIALIZER;
 static struct virq_rcu_head *cb_list;
-static bool cb_running;
 static bool cb_thread_started;
+static uint64_t cb_queued; /* callbacks ever queued */
+static uint64_t cb_done;   /* callbacks ever run: a barrier waits for its count */
 
 void virq_rcu_read_lock(void)
 {
@@ -34,6 +35,11 @@ void virq_rcu_read_unlock(void)
 {
 	if (--read_depth == 0)
 		pthread_rwlock_unlock(&gp_lock);
+}
+
+int virq_rcu_read_ongoing(void)
+{
+	return read_depth > 0;
 }
 
 void virq_synchronize_rcu(void)
@@ -48,12 +54,13 @@ static void *reclaim_thread(void *arg)
 	pthread_mutex_lock(&cb_lock);
 	for (;;) {
 		struct virq_rcu_head *list;
+		uint64_t upto;
 
 		while (!cb_list)
 			pthread_cond_wait(&cb_cond, &cb_lock);
 		list = cb_list;
 		cb_list = NULL;
-		cb_running = true;
+		upto = cb_queued;
 		pthread_mutex_unlock(&cb_lock);
 
 		virq_synchronize_rcu();
@@ -65,8 +72,8 @@ static void *reclaim_thread(void *arg)
 		}
 
 		pthread_mutex_lock(&cb_lock);
-		cb_running = false;
-		pthread_cond_broadcast(&cb_done);
+		cb_done = upto;
+		pthread_cond_broadcast(&cb_done_cond);
 	}
 	return NULL;
 }
@@ -85,8 +92,9 @@ void virq_call_rcu(struct virq_rcu_head *head, void (*func)(struct virq_rcu_head
 			cb_thread_started = true;
 		pthread_attr_destroy(&attr);
 	}
-	if (!cb_thread_started) {
-		/* No thread: reclaim inline, legal outside read sections. */
+	if (!cb_thread_started && read_depth == 0) {
+		/* No thread: reclaim inline, legal outside read sections.
+		 * Inside one the callback waits for a later call. */
 		pthread_mutex_unlock(&cb_lock);
 		virq_synchronize_rcu();
 		func(head);
@@ -94,15 +102,20 @@ void virq_call_rcu(struct virq_rcu_head *head, void (*func)(struct virq_rcu_head
 	}
 	head->next = cb_list;
 	cb_list = head;
+	cb_queued++;
 	pthread_cond_signal(&cb_cond);
 	pthread_mutex_unlock(&cb_lock);
 }
 
+/* Wait for the callbacks queued before the call, not for later ones. */
 void virq_rcu_barrier(void)
 {
+	uint64_t want;
+
 	pthread_mutex_lock(&cb_lock);
-	while (cb_list || cb_running)
-		pthread_cond_wait(&cb_done, &cb_lock);
+	want = cb_queued;
+	while (cb_thread_started && cb_done < want)
+		pthread_cond_wait(&cb_done_cond, &cb_lock);
 	pthread_mutex_unlock(&cb_lock);
 }
 

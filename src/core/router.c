@@ -316,6 +316,14 @@ static int work_apply(struct work_set *w, const struct txn_op *op)
 	}
 }
 
+static bool set_has_entry(const struct route_set *s, const struct virq_route_entry *e)
+{
+	for (uint32_t i = 0; s && i < s->nr; i++)
+		if (!memcmp(&s->e[i], e, sizeof(*e)))
+			return true;
+	return false;
+}
+
 static bool work_equals(const struct work_set *w, const struct route_set *s)
 {
 	uint32_t nr = s ? s->nr : 0;
@@ -529,7 +537,9 @@ static int chunk_prepare(struct router *r, uint32_t gsi)
 
 static void notify_observers(struct virq_vm *vm, const struct change *ch, size_t n)
 {
+	struct route_observer obs[ROUTE_MAX_OBSERVERS];
 	struct router *r = &vm->router;
+	unsigned nr_obs;
 	uint32_t *gsis;
 
 	if (!r->nr_observers)
@@ -545,8 +555,11 @@ static void notify_observers(struct virq_vm *vm, const struct change *ch, size_t
 	}
 	for (size_t i = 0; i < n; i++)
 		gsis[i] = ch[i].gsi;
-	for (unsigned k = 0; k < r->nr_observers; k++)
-		r->observers[k].fn(r->observers[k].opaque, vm, gsis, n);
+	/* a copy: an observer may unobserve itself while being told */
+	memcpy(obs, r->observers, sizeof(obs));
+	nr_obs = r->nr_observers;
+	for (unsigned k = 0; k < nr_obs; k++)
+		obs[k].fn(obs[k].opaque, vm, gsis, n);
 	free(gsis);
 }
 
@@ -585,6 +598,10 @@ static int txn_apply(struct virq_vm *vm, struct txn_op *ops, size_t nr_ops,
 				goto out;
 		}
 		for (uint32_t k = 0; k < w.nr; k++) {
+			/* entries kept as they were stay valid even if their chip
+			 * went away: injection checks the chip again */
+			if (set_has_entry(cur, &w.e[k]))
+				continue;
 			ret = entry_check_chip(vm, &w.e[k]);
 			if (ret)
 				goto out;

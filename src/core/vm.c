@@ -7,6 +7,8 @@
 
 #include "internal.h"
 
+_Thread_local unsigned virq_config_depth;
+
 int virq_vm_create(const struct virq_vm_config *cfg, struct virq_vm **out)
 {
 	struct virq_vm *vm;

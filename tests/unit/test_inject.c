@@ -220,10 +220,37 @@ static void test_route_to_destroyed_chip(void **state)
 	assert_int_equal(virq_set_irq(f->vm, 4, 1, 0), 1);
 	assert_int_equal(virq_device_destroy(f->pic_m), 0);
 	assert_int_equal(virq_set_irq(f->vm, 4, 1, 0), -1);
+	/* the other entry of the GSI can still be edited */
+	struct virq_route_txn *t;
+	struct virq_route_entry pic = chip_entry(4, CHIP_PIC_MASTER, 4);
+	assert_int_equal(virq_route_begin(f->vm, &t), 0);
+	assert_int_equal(virq_route_remove(t, &pic), 0);
+	assert_int_equal(virq_route_commit(t), 0);
 	/* a new chip with the id revives the route */
 	f->ioapic = fixture_chip(f->vm, CHIP_IOAPIC, 24, 0, 0);
 	assert_int_equal(virq_set_irq(f->vm, 4, 1, 0), 1);
 	assert_int_equal(testchip_level(f->ioapic, 4), 1);
+}
+
+static void test_route_to_smaller_chip(void **state)
+{
+	struct fixture *f = *state;
+	struct virq_route_entry p = { .gsi = 50, .kind = VIRQ_ROUTE_PPI };
+
+	p.u.ppi.chip = CHIP_GIC;
+	p.u.ppi.vcpu = 1;
+	p.u.ppi.ppi = 20;
+	assert_int_equal(route_add1(f->vm, chip_entry(9, CHIP_IOAPIC, 23)), 0);
+	assert_int_equal(route_add1(f->vm, p), 0);
+	assert_int_equal(virq_device_destroy(f->ioapic), 0);
+	assert_int_equal(virq_device_destroy(f->gic), 0);
+	/* the ids come back with fewer pins and no PPI input: the old
+	 * entries must not reach pins or inputs the new chips lack */
+	f->ioapic = fixture_chip(f->vm, CHIP_IOAPIC, 4, 0, 0);
+	f->gic = fixture_chip(f->vm, CHIP_GIC, 4, 0, 0);
+	assert_int_equal(virq_set_irq(f->vm, 9, 1, 0), -1);
+	assert_int_equal(virq_set_irq(f->vm, 50, 1, 0), -1);
+	assert_int_equal(testchip_ppis(f->gic), 0);
 }
 
 static void test_route_change_followed(void **state)
@@ -281,6 +308,8 @@ int main(void)
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_route_to_destroyed_chip,
 						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_route_to_smaller_chip, fixture_setup,
+						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_route_change_followed, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test(test_cpu_line),

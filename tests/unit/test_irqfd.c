@@ -424,6 +424,34 @@ static void count_ack(void *opaque, uint32_t gsi)
 	*seen = gsi + 1000;
 }
 
+struct nested {
+	struct virq_vm *vm;
+	int fd;
+	int unbind_ret;
+};
+
+static void unbind_from_callback(void *opaque, uint32_t gsi)
+{
+	struct nested *n = opaque;
+
+	n->unbind_ret = virq_irqfd_unbind(n->vm, n->fd, gsi);
+}
+
+static void test_unbind_from_callback_refused(void **state)
+{
+	struct ifx *x = *state;
+	struct nested n = { x->f.vm, eventfd(0, EFD_NONBLOCK), 0 };
+
+	assert_int_equal(virq_irqfd_bind(x->f.vm, n.fd, GSI_PIN, 0, -1), 0);
+	assert_int_equal(
+		virq_ack_notifier_add(x->f.vm, GSI_PIN, unbind_from_callback, &n), 0);
+	/* waiting for a grace period inside a read section would hang */
+	assert_int_equal(virq_notify_ack(x->f.vm, CHIP_IOAPIC, 5), 1);
+	assert_int_equal(n.unbind_ret, -EDEADLK);
+	assert_int_equal(virq_irqfd_unbind(x->f.vm, n.fd, GSI_PIN), 0);
+	close(n.fd);
+}
+
 static void test_ack_notifiers(void **state)
 {
 	struct ifx *x = *state;
@@ -468,6 +496,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test(test_destroy_with_irqfds),
 		cmocka_unit_test_setup_teardown(test_ack_notifiers, setup_poll, teardown),
+		cmocka_unit_test_setup_teardown(test_unbind_from_callback_refused,
+						setup_poll, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -344,6 +344,18 @@ static struct resampler *irqfd_unpublish(struct irqfd_engine *e, struct irqfd *f
 	return dead;
 }
 
+/* Queue an unpublished @f, and the resampler it left dead, for reap(). */
+static void retire(struct irqfd *f, struct resampler *r, struct irqfd **stale,
+		   struct resampler **dead)
+{
+	if (r) {
+		r->next = *dead;
+		*dead = r;
+	}
+	f->reap_next = *stale;
+	*stale = f;
+}
+
 /* Unbind every irqfd whose caller closed (or reused) its descriptor. */
 static void irqfd_gc(struct irqfd_engine *e)
 {
@@ -354,17 +366,10 @@ static void irqfd_gc(struct irqfd_engine *e)
 	config_lock(vm);
 	for (uint32_t i = 0; e->table && i < e->table->n; i++) {
 		struct irqfd *f = e->table->slot[i];
-		struct resampler *r;
 
 		if (!f || same_file(f->user_fd, f->fd, f->id))
 			continue;
-		r = irqfd_unpublish(e, f);
-		if (r) {
-			r->next = dead;
-			dead = r;
-		}
-		f->reap_next = list;
-		list = f;
+		retire(f, irqfd_unpublish(e, f), &list, &dead);
 		__atomic_fetch_add(&e->auto_unbound, 1, __ATOMIC_RELAXED);
 	}
 	config_unlock(vm);
@@ -574,14 +579,7 @@ int virq_irqfd_bind(struct virq_vm *vm, int eventfd, uint32_t gsi, uint32_t flag
 		 * (unless this thread may not wait for a grace period) */
 		if (nested_ok && b->user_fd == eventfd &&
 		    !same_file(eventfd, b->fd, b->id)) {
-			struct resampler *r = irqfd_unpublish(e, b);
-
-			if (r) {
-				r->next = dead;
-				dead = r;
-			}
-			b->reap_next = stale;
-			stale = b;
+			retire(b, irqfd_unpublish(e, b), &stale, &dead);
 			__atomic_fetch_add(&e->auto_unbound, 1, __ATOMIC_RELAXED);
 		}
 	}
@@ -616,16 +614,7 @@ int virq_irqfd_bind(struct virq_vm *vm, int eventfd, uint32_t gsi, uint32_t flag
 	if (epoll_add(e->epfd, f->fd, (uint64_t)f->gen << 32 | f->slot)) {
 		ret = virq_fail(errno, "irqfd_bind: epoll: %s", strerror(errno));
 		virq_rcu_assign_pointer(e->table->slot[f->slot], NULL);
-		if (f->resampler) {
-			struct resampler *r = resampler_leave(e, f);
-
-			if (r) {
-				r->next = dead;
-				dead = r;
-			}
-		}
-		f->reap_next = stale;
-		stale = f;
+		retire(f, f->resampler ? resampler_leave(e, f) : NULL, &stale, &dead);
 		f = NULL;
 		goto out;
 	}

@@ -476,31 +476,32 @@ static void irqfd_throughput(double secs, double *deliveries, double *signals)
 		close(fd[i]);
 }
 
+/* Raw floor, virq worker and virq poll mode with the answerer on @cpu. */
+static void latency_set(const char *where, int cpu, unsigned iters)
+{
+	double vm_med, vm_p99, raw_med, raw_p99;
+	char m[64];
+
+	round_trips(RAW, 0, cpu, iters, &raw_med, &raw_p99);
+	round_trips(VIRQ_WORKER, 0, cpu, iters, &vm_med, &vm_p99);
+	snprintf(m, sizeof(m), "latency_%s_median", where);
+	report("irqfd", m, vm_med / 1e3, "us", raw_med / 1e3, vm_med / raw_med);
+	snprintf(m, sizeof(m), "latency_%s_p99", where);
+	report("irqfd", m, vm_p99 / 1e3, "us", raw_p99 / 1e3, vm_p99 / raw_p99);
+	round_trips(VIRQ_POLL_LOOP, 0, cpu, iters, &vm_med, &vm_p99);
+	snprintf(m, sizeof(m), "latency_%s_poll_mode_median", where);
+	report("irqfd", m, vm_med / 1e3, "us", raw_med / 1e3, vm_med / raw_med);
+}
+
 static void bench_irqfd(void)
 {
 	unsigned same = quick ? 2000 : 20000, cross = quick ? 500 : 4000;
-	double vm_med, vm_p99, raw_med, raw_p99, deliveries, signals;
+	double deliveries, signals;
 
-	/* same core: requester and answerer share CPU 0 */
-	round_trips(RAW, 0, 0, same, &raw_med, &raw_p99);
-	round_trips(VIRQ_WORKER, 0, 0, same, &vm_med, &vm_p99);
-	report("irqfd", "latency_same_core_median", vm_med / 1e3, "us", raw_med / 1e3,
-	       vm_med / raw_med);
-	report("irqfd", "latency_same_core_p99", vm_p99 / 1e3, "us", raw_p99 / 1e3,
-	       vm_p99 / raw_p99);
-	round_trips(VIRQ_POLL_LOOP, 0, 0, same, &vm_med, &vm_p99);
-	report("irqfd", "latency_same_core_poll_mode_median", vm_med / 1e3, "us",
-	       raw_med / 1e3, vm_med / raw_med);
-	/* cross core: requester on CPU 0, answerer (worker) on CPU 1 */
-	round_trips(RAW, 0, 1, cross, &raw_med, &raw_p99);
-	round_trips(VIRQ_WORKER, 0, 1, cross, &vm_med, &vm_p99);
-	report("irqfd", "latency_cross_core_median", vm_med / 1e3, "us", raw_med / 1e3,
-	       vm_med / raw_med);
-	report("irqfd", "latency_cross_core_p99", vm_p99 / 1e3, "us", raw_p99 / 1e3,
-	       vm_p99 / raw_p99);
-	round_trips(VIRQ_POLL_LOOP, 0, 1, cross, &vm_med, &vm_p99);
-	report("irqfd", "latency_cross_core_poll_mode_median", vm_med / 1e3, "us",
-	       raw_med / 1e3, vm_med / raw_med);
+	/* same core: requester and answerer share CPU 0; cross core: the
+	 * answerer (raw thread, worker or poll loop) runs on CPU 1 */
+	latency_set("same_core", 0, same);
+	latency_set("cross_core", 1, cross);
 	irqfd_throughput(quick ? 0.2 : 1.0, &deliveries, &signals);
 	report("irqfd", "throughput_1worker_deliveries", deliveries / 1e6, "M/s", -1, 0);
 	report("irqfd", "throughput_1worker_signals", signals / 1e6, "M/s", -1, 0);

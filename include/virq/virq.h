@@ -10,6 +10,7 @@
 #include <virq/irqfd.h>
 #include <virq/router.h>
 #include <virq/vm.h>
+#include <virq/x86.h>
 
 #define VIRQ_VERSION_MAJOR 0
 #define VIRQ_VERSION_MINOR 1

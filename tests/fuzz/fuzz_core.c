@@ -100,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		memcpy(&o, data + off, sizeof(o));
 		v = (uint64_t)o.y << 32 | o.z;
-		switch (o.kind % 9) {
+		switch (o.kind % 10) {
 		case 0:
 			virq_io_read(vm, o.c % 6 == 5 ? VIRQ_VCPU_NONE : o.c % 6,
 				     (enum virq_space)(o.a % 4),
@@ -153,6 +153,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (txn)
 				virq_route_remove_gsi(txn, o.x % 300);
 			break;
+		case 9: {
+			/* guest-programmed MSI messages through the x86 decoder */
+			struct virq_x86_msi_info i, j;
+			struct virq_msi out;
+			unsigned opts = o.a % 4;
+
+			m = (struct virq_msi){ o.x, o.y, o.z, 0, 0 };
+			if (virq_x86_msi_decode(&m, opts, &i) == 0 &&
+			    virq_x86_msi_encode(&i, opts, &out) == 0 &&
+			    (virq_x86_msi_decode(&out, opts, &j) || j.dest_id != i.dest_id ||
+			     j.vector != i.vector))
+				abort();
+			break;
+		}
 		default:
 			virq_device_move_region(dev[0], VIRQ_SPACE_MMIO, 0,
 						0xfec00000ull + (o.x % 3) * 0x10);

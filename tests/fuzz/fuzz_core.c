@@ -162,8 +162,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			m = (struct virq_msi){ o.x, o.y, o.z, 0, 0 };
 			if (virq_x86_msi_decode(&m, opts, &i) == 0 &&
 			    virq_x86_msi_encode(&i, opts, &out) == 0 &&
-			    (virq_x86_msi_decode(&out, opts, &j) || j.dest_id != i.dest_id ||
-			     j.vector != i.vector))
+			    (virq_x86_msi_decode(&out, opts, &j) ||
+			     j.dest_id != i.dest_id || j.vector != i.vector))
 				abort();
 			break;
 		}

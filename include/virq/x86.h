@@ -12,6 +12,7 @@ extern "C" {
 #endif
 
 struct virq_vm;
+struct virq_device;
 
 /* KVM's x86 chip ids (spec/x86.md). */
 #define VIRQ_X86_CHIP_PIC_MASTER 0u
@@ -27,6 +28,49 @@ struct virq_vm;
  * virq_route_set_table() does; the three chips must exist.
  */
 int virq_x86_default_routes(struct virq_vm *vm);
+
+/* ---- IOAPIC (82093AA; device type "ioapic") ---- */
+
+#define VIRQ_IOAPIC_DEFAULT_BASE 0xfec00000ull
+#define VIRQ_IOAPIC_SIZE 0x100u
+
+struct virq_ioapic_args {
+	uint64_t base;	  /* MMIO base; 0 = 0xFEC00000 */
+	uint32_t chip;	  /* chip id of the pins; 0 = 2, KVM's (0 is the PIC) */
+	uint32_t version; /* 0x11 (default when 0) or 0x20 (EOI register) */
+	/* storm damper: after storm_max back-to-back re-deliveries on EOI the
+	 * next one waits storm_delay_us (KVM: 10000 and 10 ms); 0 = default,
+	 * UINT32_MAX storm_max = never defer */
+	uint32_t storm_max;
+	uint32_t storm_delay_us;
+};
+
+/*
+ * Register the "ioapic" device type (idempotent); virq_device_create(vm,
+ * "ioapic", &args or NULL, &dev) then makes one.  Pins are routed as chip
+ * args.chip pins 0-23; output goes out as MSIs (virq_device_emit_msi:
+ * to a doorbell owner such as the LAPIC model, or to the VMM's msi sink,
+ * e.g. KVM_SIGNAL_MSI).
+ */
+int virq_ioapic_register(void);
+
+/*
+ * End of interrupt for @vector, broadcast by a local APIC (the LAPIC
+ * model, or KVM_EXIT_IOAPIC_EOI under a split irqchip).  @level is the
+ * APIC's TMR bit for the vector: only a level EOI clears remote IRR.  Ack
+ * notifiers run for every pin with that vector, edge pins too.
+ */
+int virq_ioapic_eoi(struct virq_device *ioapic, uint8_t vector, bool level);
+
+/* IOAPIC attribute groups (every piece of state; all u32 unless noted) */
+#define VIRQ_IOAPIC_GRP_REG 1	/* attr: 0 id, 1 ioregsel, 2 irr, 3 base (u64) */
+#define VIRQ_IOAPIC_GRP_REDIR 2 /* attr n: redirection entry n (u64) */
+#define VIRQ_IOAPIC_GRP_LINE 3	/* attr n: source mask of pin n (u64) */
+#define VIRQ_IOAPIC_GRP_EOI 4	/* attr n: back-to-back re-deliveries of pin n */
+#define VIRQ_IOAPIC_REG_ID 0
+#define VIRQ_IOAPIC_REG_IOREGSEL 1
+#define VIRQ_IOAPIC_REG_IRR 2
+#define VIRQ_IOAPIC_REG_BASE 3
 
 /* ---- MSI messages (Intel SDM 11.11) ---- */
 

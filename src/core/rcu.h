@@ -7,8 +7,9 @@
  * Debian's liburcu is invisible to ThreadSanitizer (its barriers are
  * inline asm), so TSan would report races on every RCU-protected object.
  * With VIRQ_RCU_LOCKED (the TSan build) the same primitives map onto a
- * reader-preferring rwlock plus a reclaim thread: identical semantics,
- * slower, and fully visible to TSan.
+ * simple implementation from mutexes and C11 atomics (per-thread reader
+ * counters, a reclaim thread): identical semantics, slower, and fully
+ * visible to TSan (rcu_locked.c).
  */
 #ifndef VIRQ_CORE_RCU_H
 #define VIRQ_CORE_RCU_H

@@ -1,20 +1,36 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Lock-based RCU for the ThreadSanitizer build (see rcu.h).  Readers
- * share a reader-preferring rwlock, so nested read sections never wait
- * on a queued writer; a grace period is taking the lock for writing.
- * Callbacks run on a reclaim thread, as liburcu's call_rcu thread does,
- * so call_rcu is safe inside a read section.
+ * RCU for the ThreadSanitizer build (see rcu.h), made of mutexes and C11
+ * atomics that TSan models.  Each reading thread owns a counter, odd while
+ * it is inside a read section; a grace period waits until every counter
+ * seen odd has moved on.  (An rwlock would do the same job, but TSan then
+ * reports every chip lock taken inside a read section, and every read
+ * section entered under a chip lock, as a lock-order inversion, although
+ * readers never block readers.)  Callbacks run on a reclaim thread, as
+ * liburcu's call_rcu thread does, so call_rcu is safe in a read section.
  */
 #ifdef VIRQ_RCU_LOCKED
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "rcu.h"
 
-static pthread_rwlock_t gp_lock = PTHREAD_RWLOCK_INITIALIZER;
+struct reader {
+	unsigned long ctr; /* atomic: odd inside a read section */
+	struct reader *next;
+};
+
+/* registry of reading threads: guarded by readers_lock */
+static pthread_mutex_t readers_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct reader *readers;
+static pthread_key_t reader_key;
+static pthread_once_t reader_once = PTHREAD_ONCE_INIT;
+
+static _Thread_local struct reader *me;
 static _Thread_local unsigned read_depth;
 
 /* reclaim queue: guarded by cb_lock */
@@ -26,16 +42,54 @@ static bool cb_thread_started;
 static uint64_t cb_queued; /* callbacks ever queued */
 static uint64_t cb_done;   /* callbacks ever run: a barrier waits for its count */
 
+static void reader_exit(void *arg)
+{
+	struct reader *r = arg, **pp;
+
+	pthread_mutex_lock(&readers_lock);
+	for (pp = &readers; *pp && *pp != r; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = r->next;
+	pthread_mutex_unlock(&readers_lock);
+	free(r);
+}
+
+static void reader_key_init(void)
+{
+	pthread_key_create(&reader_key, reader_exit);
+}
+
+static void reader_register(void)
+{
+	struct reader *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		abort();
+	pthread_once(&reader_once, reader_key_init);
+	pthread_setspecific(reader_key, r);
+	pthread_mutex_lock(&readers_lock);
+	r->next = readers;
+	readers = r;
+	pthread_mutex_unlock(&readers_lock);
+	me = r;
+}
+
 void virq_rcu_read_lock(void)
 {
-	if (read_depth++ == 0)
-		pthread_rwlock_rdlock(&gp_lock);
+	if (read_depth++)
+		return;
+	if (!me)
+		reader_register();
+	/* seq_cst: the mark must be visible before the section's loads */
+	__atomic_store_n(&me->ctr, me->ctr + 1, __ATOMIC_SEQ_CST);
 }
 
 void virq_rcu_read_unlock(void)
 {
-	if (--read_depth == 0)
-		pthread_rwlock_unlock(&gp_lock);
+	if (--read_depth)
+		return;
+	__atomic_store_n(&me->ctr, me->ctr + 1, __ATOMIC_RELEASE);
 }
 
 int virq_rcu_read_ongoing(void)
@@ -45,8 +99,17 @@ int virq_rcu_read_ongoing(void)
 
 void virq_synchronize_rcu(void)
 {
-	pthread_rwlock_wrlock(&gp_lock);
-	pthread_rwlock_unlock(&gp_lock);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&readers_lock);
+	for (struct reader *r = readers; r; r = r->next) {
+		unsigned long c = __atomic_load_n(&r->ctr, __ATOMIC_SEQ_CST);
+
+		if (!(c & 1))
+			continue;
+		while (__atomic_load_n(&r->ctr, __ATOMIC_ACQUIRE) == c)
+			sched_yield();
+	}
+	pthread_mutex_unlock(&readers_lock);
 }
 
 static void *reclaim_thread(void *arg)

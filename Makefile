@@ -53,8 +53,8 @@ fuzz-smoke: test-asan
 		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
 
-# TSan runs every test (the concurrency suite is the point); liburcu is swapped for the lock-based
-# RCU in this build (src/core/rcu.h).
+# TSan runs every test (the concurrency suite is the point); liburcu is swapped
+# for the atomics-based RCU in this build (src/core/rcu.h).
 test-tsan: deps $(TSAN_BUILD)/build.ninja
 	ninja -C $(TSAN_BUILD) -j $(JOBS)
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 VIRQ_STRESS_COMMITS=20000 VIRQ_STRESS_WRITES=20000 \

@@ -99,6 +99,16 @@ int virq_ack_notifier_remove(struct virq_vm *vm, uint32_t gsi, virq_ack_fn fn,
 	return ret;
 }
 
+/* The opaque of @gsi's notifier @fn, or NULL.  Caller holds RCU read. */
+void *ack_hook_opaque(const struct ack_hooks *a, uint32_t gsi, virq_ack_fn fn)
+{
+	for (unsigned i = hooks_lower_bound(a, gsi); a && i < a->n && a->h[i].gsi == gsi;
+	     i++)
+		if (a->h[i].fn == fn)
+			return a->h[i].opaque;
+	return NULL;
+}
+
 int virq_notify_ack(struct virq_vm *vm, uint32_t chip, uint32_t pin)
 {
 	const struct ack_hooks *a;

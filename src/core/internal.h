@@ -251,6 +251,8 @@ struct ack_hooks {
 };
 
 VIRQ_INTERNAL void ack_fini(struct virq_vm *vm);
+VIRQ_INTERNAL void *ack_hook_opaque(const struct ack_hooks *a, uint32_t gsi,
+				    virq_ack_fn fn);
 /* Stop the workers, drop every irqfd (VM teardown). */
 VIRQ_INTERNAL void irqfd_fini(struct virq_vm *vm);
 

@@ -20,7 +20,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <linux/kcmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -204,20 +203,17 @@ static void resampler_ack(void *opaque, uint32_t gsi)
 
 int virq_notify_resampler(struct virq_vm *vm, uint32_t chip, uint32_t pin)
 {
-	const struct ack_hooks *a;
+	struct resampler *r;
 	uint32_t gsi;
-	int found = 0;
+	int found;
 
 	if (!vm || !router_gsi_of_pin(&vm->router, chip, pin, &gsi))
 		return 0;
 	virq_rcu_read_lock();
-	a = virq_rcu_dereference(vm->ack_hooks);
-	for (unsigned i = 0; a && i < a->n && !found; i++) {
-		if (a->h[i].gsi != gsi || a->h[i].fn != resampler_ack)
-			continue;
-		resampler_signal(a->h[i].opaque);
-		found = 1;
-	}
+	r = ack_hook_opaque(virq_rcu_dereference(vm->ack_hooks), gsi, resampler_ack);
+	found = r != NULL;
+	if (r)
+		resampler_signal(r);
 	virq_rcu_read_unlock();
 	return found;
 }

@@ -187,7 +187,6 @@ struct virq_vm {
 
 	/* config_lock */
 	struct virq_device *devices;
-	unsigned next_instance;
 	uint64_t source_ids; /* allocated source id bitmap */
 
 	bool running; /* atomic */

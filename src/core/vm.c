@@ -138,6 +138,7 @@ void virq_guest_error(struct virq_device *dev, const char *fmt, ...)
 {
 	struct virq_vm *vm = dev->vm;
 	uint64_t period = 1000000000ull / vm->cfg.guest_error_rate;
+	uint64_t burst = 2ull * vm->cfg.guest_error_rate * period; /* 2 s of credit */
 	uint64_t now = now_ns(), suppressed = 0;
 	char msg[256];
 	bool log = false;
@@ -148,12 +149,10 @@ void virq_guest_error(struct virq_device *dev, const char *fmt, ...)
 	__atomic_fetch_add(&vm->guest_errors, 1, __ATOMIC_RELAXED);
 
 	pthread_mutex_lock(&vm->log_lock);
-	if (!vm->log_last_ns)
-		vm->log_tokens_ns = 2 * vm->cfg.guest_error_rate * period;
-	else
-		vm->log_tokens_ns += now - vm->log_last_ns;
-	if (vm->log_tokens_ns > 2 * vm->cfg.guest_error_rate * period)
-		vm->log_tokens_ns = 2 * vm->cfg.guest_error_rate * period;
+	vm->log_tokens_ns =
+		vm->log_last_ns ? vm->log_tokens_ns + (now - vm->log_last_ns) : burst;
+	if (vm->log_tokens_ns > burst)
+		vm->log_tokens_ns = burst;
 	vm->log_last_ns = now;
 	if (vm->log_tokens_ns >= period) {
 		vm->log_tokens_ns -= period;

@@ -61,12 +61,16 @@ struct route_observer {
 #define ROUTE_MAX_OBSERVERS 8
 
 #define ROUTE_GC_BATCH 64
+#define SLAB_MIN_CHUNKS 64u /* 64 Ki GSIs */
 
 struct router {
 	uint32_t limit;
 	uint32_t nr_chunks;
 	/* chunk pointers: published once, freed with the VM */
 	struct route_chunk **chunks;
+	/* big tables: every chunk's storage, one mapping (else calloc each) */
+	struct route_chunk *slab;
+	size_t slab_len;
 
 	/* all below: config lock */
 	uint64_t nr_entries;

@@ -63,14 +63,123 @@ int virq_ioapic_register(void);
 int virq_ioapic_eoi(struct virq_device *ioapic, uint8_t vector, bool level);
 
 /* IOAPIC attribute groups (every piece of state; all u32 unless noted) */
-#define VIRQ_IOAPIC_GRP_REG 1	/* attr: 0 id, 1 ioregsel, 2 irr, 3 base (u64) */
+/* attr: 0 id, 1 ioregsel, 2 irr, 3 base (u64), 4 edge pins delivered since
+ * their line rose */
+#define VIRQ_IOAPIC_GRP_REG 1
 #define VIRQ_IOAPIC_GRP_REDIR 2 /* attr n: redirection entry n (u64) */
 #define VIRQ_IOAPIC_GRP_LINE 3	/* attr n: source mask of pin n (u64) */
 #define VIRQ_IOAPIC_GRP_EOI 4	/* attr n: back-to-back re-deliveries of pin n */
+/* attr 0, write-only, size 0: deliver what restored state holds pending
+ * (written last by a restore; KVM_SET_IRQCHIP's re-injection of IRR) */
+#define VIRQ_IOAPIC_GRP_SYNC 5
 #define VIRQ_IOAPIC_REG_ID 0
 #define VIRQ_IOAPIC_REG_IOREGSEL 1
 #define VIRQ_IOAPIC_REG_IRR 2
 #define VIRQ_IOAPIC_REG_BASE 3
+#define VIRQ_IOAPIC_REG_IRR_DELIVERED 4
+
+/* ---- 8259A PIC pair (device type "i8259") ---- */
+
+struct virq_pic_args {
+	uint32_t vcpu; /* whose INTR the master's INT drives; default 0 */
+};
+
+/*
+ * Register the "i8259" device type (idempotent).  One device is the
+ * master/slave pair: chips 0 (IRQ 0-7) and 1 (IRQ 8-15), ports 0x20/0x21,
+ * 0xA0/0xA1 and the ELCR at 0x4D0/0x4D1 (byte accesses only).  The
+ * master's INT output goes to virq_cpu_set_line(vm, args.vcpu,
+ * VIRQ_CPU_IRQ, level) whenever it changes.
+ */
+int virq_pic_register(void);
+
+/*
+ * Interrupt acknowledge (the CPU's INTA cycle, or KVM_INTERRUPT's vector
+ * under a split irqchip): the vector of the highest-priority request,
+ * moved from IRR to ISR, or the spurious vector (base + 7 of the chip
+ * that has nothing) when the request went away.  -EINVAL if @pic is not
+ * an i8259 device.
+ */
+int virq_pic_read_irq(struct virq_device *pic);
+
+/* Level of the master's INT output (1 = an interrupt is requested). */
+int virq_pic_output(struct virq_device *pic);
+
+/*
+ * PIC attributes.  Groups MASTER and SLAVE hold one u8 per register, in
+ * the order (and with the meaning) of KVM's struct kvm_pic_state, so that
+ * KVM_GET/SET_IRQCHIP state maps field by field.  ELCR_MASK is fixed by
+ * the hardware (0xF8 master, 0xDE slave): setting another value is
+ * -EINVAL.  LINE: u64 source mask of IRQ n (0-15).  SYNC (write-only,
+ * size 0): re-evaluate the cascade and the INT output after a restore.
+ */
+#define VIRQ_PIC_GRP_MASTER 1
+#define VIRQ_PIC_GRP_SLAVE 2
+#define VIRQ_PIC_GRP_LINE 3
+#define VIRQ_PIC_GRP_SYNC 4
+enum virq_pic_reg {
+	VIRQ_PIC_LAST_IRR = 0,
+	VIRQ_PIC_IRR,
+	VIRQ_PIC_IMR,
+	VIRQ_PIC_ISR,
+	VIRQ_PIC_PRIORITY_ADD,
+	VIRQ_PIC_IRQ_BASE,
+	VIRQ_PIC_READ_REG_SELECT,
+	VIRQ_PIC_POLL,
+	VIRQ_PIC_SPECIAL_MASK,
+	VIRQ_PIC_INIT_STATE,
+	VIRQ_PIC_AUTO_EOI,
+	VIRQ_PIC_ROTATE_ON_AUTO_EOI,
+	VIRQ_PIC_SPECIAL_FULLY_NESTED,
+	VIRQ_PIC_INIT4,
+	VIRQ_PIC_ELCR,
+	VIRQ_PIC_ELCR_MASK,
+	VIRQ_PIC_NR_REGS,
+};
+
+/* ---- LAPIC acceptance model (device type "lapic") ---- */
+
+#define VIRQ_LAPIC_DEFAULT_BASE 0xfee00000ull
+
+struct virq_lapic_args {
+	/* xAPIC MMIO window (4 KiB, banked by the accessing vCPU) and MSI
+	 * doorbell (1 MiB); 0 = 0xFEE00000 */
+	uint64_t base;
+	struct virq_device *ioapic; /* EOI broadcast target, or NULL */
+	struct virq_device *pic;    /* ExtINT source (INTA), or NULL */
+};
+
+/*
+ * Register the "lapic" device type (idempotent).  One device models the
+ * local APICs of every vCPU of the VM: no timers, only interrupt
+ * acceptance.  It takes the MSIs at its doorbell (so IOAPIC output and
+ * MSI routes reach it), and drives each vCPU's VIRQ_CPU_IRQ line
+ * (an interrupt is deliverable) and VIRQ_CPU_NMI line.
+ */
+int virq_lapic_register(void);
+
+/*
+ * The vCPU takes an interrupt: ExtINT first (vector from the PIC's INTA),
+ * else the highest IRR vector above PPR moves to ISR.  Returns the
+ * vector, or -ENOENT if nothing is deliverable.
+ */
+int virq_lapic_ack(struct virq_device *lapic, uint32_t vcpu);
+
+/* EOI from @vcpu (as a write to the EOI register). */
+int virq_lapic_eoi(struct virq_device *lapic, uint32_t vcpu);
+
+/* Take a pending NMI: 1 if one was pending, else 0. */
+int virq_lapic_take_nmi(struct virq_device *lapic, uint32_t vcpu);
+
+/* LINT0/LINT1 input of @vcpu (e.g. the PIC's INT on vCPU 0's LINT0). */
+int virq_lapic_set_lint(struct virq_device *lapic, uint32_t vcpu, unsigned lint,
+			int level);
+
+/*
+ * LAPIC attributes: group REG, attr = vcpu << 32 | register offset
+ * (xAPIC MMIO offset, 16-byte aligned, e.g. 0x80 TPR, 0x100 ISR0), u32.
+ */
+#define VIRQ_LAPIC_GRP_REG 1
 
 /* ---- MSI messages (Intel SDM 11.11) ---- */
 

@@ -341,9 +341,11 @@ static int attr_size(uint32_t group, uint64_t attr)
 {
 	switch (group) {
 	case VIRQ_IOAPIC_GRP_REG:
-		return attr == VIRQ_IOAPIC_REG_BASE  ? 8
-		       : attr <= VIRQ_IOAPIC_REG_IRR ? 4
-						     : -1;
+		return attr == VIRQ_IOAPIC_REG_BASE		? 8
+		       : attr <= VIRQ_IOAPIC_REG_IRR_DELIVERED ? 4
+							       : -1;
+	case VIRQ_IOAPIC_GRP_SYNC:
+		return attr == 0 ? 0 : -1;
 	case VIRQ_IOAPIC_GRP_REDIR:
 	case VIRQ_IOAPIC_GRP_LINE:
 		return attr < PINS ? 8 : -1;
@@ -375,7 +377,8 @@ static uint32_t *attr_u32(struct ioapic *io, uint32_t group, uint64_t attr)
 		return &io->eoi_count[attr];
 	return attr == VIRQ_IOAPIC_REG_ID	  ? &io->id
 	       : attr == VIRQ_IOAPIC_REG_IOREGSEL ? &io->ioregsel
-						  : &io->irr;
+	       : attr == VIRQ_IOAPIC_REG_IRR	  ? &io->irr
+						  : &io->irr_delivered;
 }
 
 static int ioapic_get_attr(struct virq_device *dev, uint32_t group, uint64_t attr,
@@ -386,6 +389,8 @@ static int ioapic_get_attr(struct virq_device *dev, uint32_t group, uint64_t att
 
 	if (want < 0)
 		return -ENXIO;
+	if (group == VIRQ_IOAPIC_GRP_SYNC)
+		return -EPERM; /* write-only */
 	if (size != (size_t)want)
 		return -EINVAL;
 	pthread_mutex_lock(&io->lock);
@@ -398,10 +403,29 @@ static int ioapic_get_attr(struct virq_device *dev, uint32_t group, uint64_t att
 }
 
 /*
- * Setting state stores it and delivers nothing: a restore writes every
- * attribute, then the pending state is delivered by the next line change
- * or EOI as it would have been (a level pin that is high and idle is
- * serviced when its entry is written unmasked, as on the hardware).
+ * After a restore: deliver what the restored state holds pending, as
+ * KVM_SET_IRQCHIP does (it re-asserts every IRR bit), except that an edge
+ * already delivered before the save (irr_delivered, which KVM does not
+ * save) is not delivered twice.
+ */
+static void ioapic_sync(struct ioapic *io)
+{
+	pthread_mutex_lock(&io->lock);
+	for (unsigned pin = 0; pin < PINS; pin++) {
+		uint32_t bit = 1u << pin;
+
+		if (!(io->irr & bit))
+			continue;
+		if (!(io->redir[pin] & RE_LEVEL) && (io->irr_delivered & bit))
+			continue;
+		ioapic_service(io, pin);
+	}
+	pthread_mutex_unlock(&io->lock);
+}
+
+/*
+ * Setting state stores it and delivers nothing; SYNC, written last by a
+ * restore, delivers what is pending.
  */
 static int ioapic_set_attr(struct virq_device *dev, uint32_t group, uint64_t attr,
 			   const void *buf, size_t size)
@@ -414,6 +438,10 @@ static int ioapic_set_attr(struct virq_device *dev, uint32_t group, uint64_t att
 		return -ENXIO;
 	if (size != (size_t)want)
 		return -EINVAL;
+	if (group == VIRQ_IOAPIC_GRP_SYNC) {
+		ioapic_sync(io);
+		return 0;
+	}
 	memcpy(&v, buf, size);
 	if (group == VIRQ_IOAPIC_GRP_REG && attr == VIRQ_IOAPIC_REG_BASE) {
 		ret = virq_device_move_region(dev, VIRQ_SPACE_MMIO, 0, v);
@@ -424,7 +452,9 @@ static int ioapic_set_attr(struct virq_device *dev, uint32_t group, uint64_t att
 	if ((group == VIRQ_IOAPIC_GRP_REG && attr == VIRQ_IOAPIC_REG_ID && v > 0xf) ||
 	    (group == VIRQ_IOAPIC_GRP_REG && attr == VIRQ_IOAPIC_REG_IOREGSEL &&
 	     v > 0xff) ||
-	    (group == VIRQ_IOAPIC_GRP_REG && attr == VIRQ_IOAPIC_REG_IRR && v >> PINS))
+	    (group == VIRQ_IOAPIC_GRP_REG &&
+	     (attr == VIRQ_IOAPIC_REG_IRR || attr == VIRQ_IOAPIC_REG_IRR_DELIVERED) &&
+	     v >> PINS))
 		ret = -EINVAL;
 	else if (want == 8)
 		*attr_u64(io, group, attr) = v;

@@ -2,7 +2,8 @@
 /*
  * virq-bench: speed figures for virq, each next to its baseline measured
  * in the same run.  Usage: virq-bench [--json] [--quick] [bench ...]
- * Benches: route-update, inject, irqfd (default: all).
+ * Benches: see the table at the end (default: all); each bench that is not
+ * about the core lives in its own file (bench.h).
  * --json prints one object per line:
  *   {"bench":..., "metric":..., "value":..., "unit":..., "baseline":..., "ratio":...}
  */
@@ -20,13 +21,14 @@
 
 #include <virq/virq.h>
 
+#include "bench.h"
 #include "kvm_routes.h"
 #include "testchip.h"
 
-static bool json;
-static bool quick;
+bool json;
+bool quick;
 
-static double now_ns(void)
+double now_ns(void)
 {
 	struct timespec ts;
 
@@ -41,7 +43,7 @@ static int dbl_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static double percentile(double *v, size_t n, double p)
+double percentile(double *v, size_t n, double p)
 {
 	size_t k;
 
@@ -51,7 +53,7 @@ static double percentile(double *v, size_t n, double p)
 }
 
 /* baseline < 0: none; ratio given by the caller (its direction varies) */
-static void report(const char *bench, const char *metric, double value, const char *unit,
+void report(const char *bench, const char *metric, double value, const char *unit,
 		   double baseline, double ratio)
 {
 	if (json) {
@@ -71,7 +73,7 @@ static void report(const char *bench, const char *metric, double value, const ch
 	fflush(stdout);
 }
 
-static void pin_to_cpu(int cpu)
+void pin_to_cpu(int cpu)
 {
 	cpu_set_t set;
 
@@ -514,6 +516,7 @@ static const struct {
 	{ "route-update", bench_route_update },
 	{ "inject", bench_inject },
 	{ "irqfd", bench_irqfd },
+	/* benches in their own files (bench.h) */
 };
 
 #define NR_BENCHES (sizeof(benches) / sizeof(benches[0]))

@@ -2,6 +2,7 @@
 #ifndef VIRQ_IRQFD_H
 #define VIRQ_IRQFD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -99,6 +100,20 @@ typedef void (*virq_ack_fn)(void *opaque, uint32_t gsi);
 int virq_ack_notifier_add(struct virq_vm *vm, uint32_t gsi, virq_ack_fn fn, void *opaque);
 int virq_ack_notifier_remove(struct virq_vm *vm, uint32_t gsi, virq_ack_fn fn,
 			     void *opaque);
+
+/*
+ * Mask notifiers (KVM's kvm_register_irq_mask_notifier): a chip calls
+ * virq_notify_mask() when the guest masks or unmasks (chip, pin) (PIC
+ * IMR, IOAPIC entry mask), without its chip lock held; @fn then runs for
+ * the GSI, e.g. for a PIT model that stops counting lost ticks while its
+ * pin is masked.  Same rules as ack notifiers.
+ */
+typedef void (*virq_mask_fn)(void *opaque, uint32_t gsi, bool masked);
+int virq_notify_mask(struct virq_vm *vm, uint32_t chip, uint32_t pin, bool masked);
+int virq_mask_notifier_add(struct virq_vm *vm, uint32_t gsi, virq_mask_fn fn,
+			   void *opaque);
+int virq_mask_notifier_remove(struct virq_vm *vm, uint32_t gsi, virq_mask_fn fn,
+			      void *opaque);
 
 #ifdef __cplusplus
 }

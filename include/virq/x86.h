@@ -165,21 +165,44 @@ int virq_lapic_register(void);
  */
 int virq_lapic_ack(struct virq_device *lapic, uint32_t vcpu);
 
-/* EOI from @vcpu (as a write to the EOI register). */
+/*
+ * EOI from @vcpu (as a write to the EOI register): the highest ISR vector
+ * leaves service and, with an IOAPIC attached, is broadcast to it as
+ * virq_ioapic_eoi(ioapic, vector, TMR bit).  Returns the vector, or
+ * -ENOENT if nothing was in service (harmless, as on hardware).
+ */
 int virq_lapic_eoi(struct virq_device *lapic, uint32_t vcpu);
 
 /* Take a pending NMI: 1 if one was pending, else 0. */
 int virq_lapic_take_nmi(struct virq_device *lapic, uint32_t vcpu);
 
-/* LINT0/LINT1 input of @vcpu (e.g. the PIC's INT on vCPU 0's LINT0). */
+/*
+ * LINT0/LINT1 input of @vcpu (e.g. the PIC's INT on vCPU 0's LINT0).  An
+ * LVT in ExtINT mode follows the level (an INTA is asked for while it is
+ * high and args.pic is set); other modes deliver on the rising edge.
+ * 0, or -EINVAL (not a lapic, vCPU or lint out of range).
+ */
 int virq_lapic_set_lint(struct virq_device *lapic, uint32_t vcpu, unsigned lint,
 			int level);
 
 /*
- * LAPIC attributes: group REG, attr = vcpu << 32 | register offset
- * (xAPIC MMIO offset, 16-byte aligned, e.g. 0x80 TPR, 0x100 ISR0), u32.
+ * LAPIC attributes, all u32.  Group REG: attr = vcpu << 32 | register
+ * offset (xAPIC MMIO offset, 16-byte aligned, e.g. 0x80 TPR, 0x100 ISR0);
+ * every register KVM lets a guest read.  Group STATE: attr = vcpu << 32 |
+ * VIRQ_LAPIC_STATE_*.  SYNC (attr 0, write-only, size 0): recompute PPR
+ * and drive every vCPU's IRQ and NMI lines from the restored state
+ * (written last by a restore; setting other attributes delivers nothing).
+ * A value the register cannot hold is -EINVAL.
  */
 #define VIRQ_LAPIC_GRP_REG 1
+#define VIRQ_LAPIC_GRP_STATE 2
+#define VIRQ_LAPIC_GRP_SYNC 3
+#define VIRQ_LAPIC_STATE_NMI 0	       /* NMIs pending, 0..2 (KVM's limit) */
+#define VIRQ_LAPIC_STATE_LINT 1	       /* bit n: level of LINTn */
+#define VIRQ_LAPIC_STATE_INIT 2	       /* INIT messages accepted (counted) */
+#define VIRQ_LAPIC_STATE_SIPI 3	       /* STARTUP messages accepted */
+#define VIRQ_LAPIC_STATE_SIPI_VECTOR 4 /* vector of the last STARTUP */
+#define VIRQ_LAPIC_STATE_SMI 5	       /* SMI messages accepted */
 
 /* ---- MSI messages (Intel SDM 11.11) ---- */
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Acknowledgement notifiers.  A chip reports a guest EOI of (chip, pin);
- * the reverse map names the GSI, whose notifiers run (resamplers, a VMM's
- * PIT model, a backend).  The notifier list is a sorted array published
+ * Acknowledgement and mask notifiers.  A chip reports a guest EOI, or a
+ * mask change, of (chip, pin); the reverse map names the GSI, whose
+ * notifiers run (resamplers, a VMM's PIT model, a backend).  The notifier list is a sorted array published
  * by RCU, so an EOI costs a few loads and a binary search.
  */
 #include <errno.h>
@@ -50,7 +50,7 @@ static int hooks_edit(struct virq_vm *vm, const struct ack_hook *add,
 		if (i == at)
 			new->h[k++] = *add;
 		if (del && !found && h->gsi == del->gsi && h->fn == del->fn &&
-		    h->opaque == del->opaque) {
+		    h->mask_fn == del->mask_fn && h->opaque == del->opaque) {
 			found = true;
 			continue;
 		}
@@ -69,34 +69,55 @@ static int hooks_edit(struct virq_vm *vm, const struct ack_hook *add,
 	return 0;
 }
 
-int virq_ack_notifier_add(struct virq_vm *vm, uint32_t gsi, virq_ack_fn fn, void *opaque)
+static int hook_add(struct virq_vm *vm, const struct ack_hook *h)
 {
-	struct ack_hook h = { gsi, fn, opaque };
 	int ret;
 
-	if (!vm || !fn)
-		return virq_fail(EINVAL, "ack notifier: NULL argument");
-	if (gsi >= vm->router.limit)
-		return virq_fail(EINVAL, "ack notifier: GSI %u beyond the limit %u", gsi,
+	if (!vm || !(h->fn || h->mask_fn))
+		return virq_fail(EINVAL, "notifier: NULL argument");
+	if (h->gsi >= vm->router.limit)
+		return virq_fail(EINVAL, "notifier: GSI %u beyond the limit %u", h->gsi,
 				 vm->router.limit);
 	config_lock(vm);
-	ret = hooks_edit(vm, &h, NULL);
+	ret = hooks_edit(vm, h, NULL);
 	config_unlock(vm);
 	return ret;
+}
+
+static int hook_remove(struct virq_vm *vm, const struct ack_hook *h)
+{
+	int ret;
+
+	if (!vm || !(h->fn || h->mask_fn))
+		return virq_fail(EINVAL, "notifier: NULL argument");
+	config_lock(vm);
+	ret = hooks_edit(vm, NULL, h);
+	config_unlock(vm);
+	return ret;
+}
+
+int virq_ack_notifier_add(struct virq_vm *vm, uint32_t gsi, virq_ack_fn fn, void *opaque)
+{
+	return hook_add(vm, &(struct ack_hook){ .gsi = gsi, .fn = fn, .opaque = opaque });
 }
 
 int virq_ack_notifier_remove(struct virq_vm *vm, uint32_t gsi, virq_ack_fn fn,
 			     void *opaque)
 {
-	struct ack_hook h = { gsi, fn, opaque };
-	int ret;
+	return hook_remove(vm, &(struct ack_hook){ .gsi = gsi, .fn = fn, .opaque = opaque });
+}
 
-	if (!vm || !fn)
-		return virq_fail(EINVAL, "ack notifier: NULL argument");
-	config_lock(vm);
-	ret = hooks_edit(vm, NULL, &h);
-	config_unlock(vm);
-	return ret;
+int virq_mask_notifier_add(struct virq_vm *vm, uint32_t gsi, virq_mask_fn fn, void *opaque)
+{
+	return hook_add(vm,
+			&(struct ack_hook){ .gsi = gsi, .mask_fn = fn, .opaque = opaque });
+}
+
+int virq_mask_notifier_remove(struct virq_vm *vm, uint32_t gsi, virq_mask_fn fn,
+			      void *opaque)
+{
+	return hook_remove(vm,
+			   &(struct ack_hook){ .gsi = gsi, .mask_fn = fn, .opaque = opaque });
 }
 
 /* The opaque of @gsi's notifier @fn, or NULL.  Caller holds RCU read. */
@@ -120,8 +141,33 @@ int virq_notify_ack(struct virq_vm *vm, uint32_t chip, uint32_t pin)
 	virq_rcu_read_lock();
 	a = virq_rcu_dereference(vm->ack_hooks);
 	for (unsigned i = hooks_lower_bound(a, gsi); a && i < a->n && a->h[i].gsi == gsi;
-	     i++, ran++)
+	     i++) {
+		if (!a->h[i].fn)
+			continue;
 		a->h[i].fn(a->h[i].opaque, gsi);
+		ran++;
+	}
+	virq_rcu_read_unlock();
+	return ran;
+}
+
+int virq_notify_mask(struct virq_vm *vm, uint32_t chip, uint32_t pin, bool masked)
+{
+	const struct ack_hooks *a;
+	uint32_t gsi;
+	int ran = 0;
+
+	if (!vm || !router_gsi_of_pin(&vm->router, chip, pin, &gsi))
+		return 0;
+	virq_rcu_read_lock();
+	a = virq_rcu_dereference(vm->ack_hooks);
+	for (unsigned i = hooks_lower_bound(a, gsi); a && i < a->n && a->h[i].gsi == gsi;
+	     i++) {
+		if (!a->h[i].mask_fn)
+			continue;
+		a->h[i].mask_fn(a->h[i].opaque, gsi, masked);
+		ran++;
+	}
 	virq_rcu_read_unlock();
 	return ran;
 }

@@ -241,10 +241,12 @@ VIRQ_INTERNAL void device_destroy_all(struct virq_vm *vm);
 
 /* ---- acks and irqfds (ack.c, irqfd.c) ---- */
 
+/* An ack notifier (fn) or a mask notifier (mask_fn): one of the two. */
 struct ack_hook {
 	uint32_t gsi;
 	virq_ack_fn fn;
 	void *opaque;
+	virq_mask_fn mask_fn;
 };
 
 struct ack_hooks {

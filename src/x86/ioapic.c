@@ -6,8 +6,8 @@
  * docs/x86.md for the few places that differ on purpose.
  *
  * Lock: one mutex guards all state.  Output MSIs are emitted under it (the
- * MSI sink contract allows that); ack notifiers run with it dropped, since
- * a resampler lowers a line through set_pin.
+ * MSI sink contract allows that); ack and mask notifiers run with it
+ * dropped, since a resampler lowers a line through set_pin.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -52,6 +52,7 @@ struct ioapic {
 	uint64_t redir[PINS];
 	uint64_t sources[PINS]; /* line level per source id */
 	uint32_t eoi_count[PINS];
+	uint32_t mask_changed; /* entries whose mask bit changed, not notified */
 	uint64_t base;
 
 	/* the storm damper's deferred delivery (lock) */
@@ -258,7 +259,7 @@ static uint32_t read_indirect(struct ioapic *io)
 static void write_indirect(struct ioapic *io, uint32_t val)
 {
 	uint32_t idx = (io->ioregsel - IND_REDIR) >> 1;
-	uint64_t *e, keep;
+	uint64_t *e, keep, before;
 
 	switch (io->ioregsel) {
 	case IND_ID:
@@ -274,6 +275,7 @@ static void write_indirect(struct ioapic *io, uint32_t val)
 	}
 	e = &io->redir[idx];
 	keep = *e & (RE_REMOTE_IRR | RE_DELIVS);
+	before = *e;
 	if (io->ioregsel & 1)
 		*e = (*e & 0xffffffffull) | (uint64_t)val << 32;
 	else
@@ -283,6 +285,8 @@ static void write_indirect(struct ioapic *io, uint32_t val)
 	 * register: making an entry edge-triggered clears remote IRR */
 	if (!(*e & RE_LEVEL))
 		*e &= ~RE_REMOTE_IRR;
+	if ((before ^ *e) & RE_MASK)
+		io->mask_changed |= 1u << idx;
 	if ((*e & RE_LEVEL) && (io->irr & (1u << idx)) &&
 	    !(*e & (RE_MASK | RE_REMOTE_IRR))) {
 		/* the latched level may be stale (the device lowered its line
@@ -319,6 +323,7 @@ static int ioapic_write(struct virq_device *dev, uint32_t vcpu, unsigned region,
 {
 	struct ioapic *io = to_ioapic(dev);
 	uint32_t v = size >= 4 ? (uint32_t)val : (uint32_t)val & ((1u << (size * 8)) - 1);
+	uint32_t changed, masked = 0;
 
 	(void)vcpu, (void)region;
 	if (offset == REG_EOI && io->version >= 0x20)
@@ -331,7 +336,17 @@ static int ioapic_write(struct virq_device *dev, uint32_t vcpu, unsigned region,
 	else
 		virq_guest_error(dev, "write of 0x%x at offset 0x%llx", v,
 				 (unsigned long long)offset);
+	changed = io->mask_changed;
+	io->mask_changed = 0;
+	for (unsigned pin = 0; pin < PINS; pin++)
+		if (changed & (1u << pin))
+			masked |= (uint32_t)!!(io->redir[pin] & RE_MASK) << pin;
 	pthread_mutex_unlock(&io->lock);
+	/* mask notifiers may re-enter set_pin, as ack notifiers do */
+	for (unsigned pin = 0; pin < PINS; pin++)
+		if (changed & (1u << pin))
+			virq_notify_mask(virq_device_vm(dev), io->chip, pin,
+					 masked & (1u << pin));
 	return 0;
 }
 

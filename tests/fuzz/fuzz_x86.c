@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the x86 chips' guest-facing side: IOAPIC MMIO at any
- * offset and size, line changes from several sources, EOIs of any vector
- * and trigger, and the irqfd resampler hooked to a pin.  Input: a stream
- * of 8-byte operations.
+ * offset and size, PIC and ELCR ports at any size, INTA, line changes
+ * from several sources on the default routes (both chips), EOIs of any
+ * vector and trigger, and PIC state restored from any value the
+ * attribute API accepts.  Input: a stream of 8-byte operations.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -21,7 +22,8 @@ static int sink_msi(void *opaque, const struct virq_msi *msi)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct virq_vm *vm;
-	static struct virq_device *io;
+	static struct virq_device *io, *pic;
+	static const uint16_t ports[] = { 0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1 };
 	struct virq_vm_config cfg = {
 		.nr_vcpus = 2,
 		.ops = { .msi = sink_msi },
@@ -32,19 +34,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				      .storm_delay_us = 1 };
 
 	if (!vm) {
-		struct virq_route_entry e[24];
-
-		if (virq_ioapic_register() || virq_vm_create(&cfg, &vm) ||
-		    virq_device_create(vm, "ioapic", &a, &io))
-			abort();
-		for (uint32_t i = 0; i < 24; i++)
-			e[i] = (struct virq_route_entry){ .gsi = i,
-							  .kind = VIRQ_ROUTE_IRQCHIP,
-							  .u.irqchip = { 2, i } };
-		if (virq_route_set_table(vm, e, 24))
+		if (virq_ioapic_register() || virq_pic_register() ||
+		    virq_vm_create(&cfg, &vm) ||
+		    virq_device_create(vm, "ioapic", &a, &io) ||
+		    virq_device_create(vm, "i8259", NULL, &pic) ||
+		    virq_x86_default_routes(vm))
 			abort();
 	}
 	virq_device_reset(io);
+	virq_device_reset(pic);
 	for (uint32_t pin = 0; pin < 24; pin++)
 		for (uint32_t src = 0; src < 3; src++)
 			virq_set_irq(vm, pin, 0, src);
@@ -55,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint64_t r;
 
 		memcpy(&v, o + 4, 4);
-		switch (o[0] % 5) {
+		switch (o[0] % 9) {
 		case 0:
 			virq_io_write(vm, o[1] % 3, VIRQ_SPACE_MMIO,
 				      VIRQ_IOAPIC_DEFAULT_BASE + o[2], 1u << (o[3] % 4),
@@ -71,6 +69,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 3:
 			virq_ioapic_eoi(io, o[1], o[2] & 1);
+			break;
+		case 5:
+			virq_io_write(vm, 0, VIRQ_SPACE_PIO, ports[o[1] % 6],
+				      o[3] & 0x80 ? 1u << (o[3] % 3) : 1, v);
+			break;
+		case 6:
+			virq_io_read(vm, 0, VIRQ_SPACE_PIO, ports[o[1] % 6],
+				     o[3] & 0x80 ? 1u << (o[3] % 3) : 1, &r);
+			break;
+		case 7:
+			virq_pic_read_irq(pic);
+			break;
+		case 8:
+			/* a restore: whatever the attribute API accepts, then SYNC */
+			r = v;
+			virq_device_set_attr(pic, 1 + o[1] % 3, o[2] % 17, &r,
+					     o[1] % 3 == 2 ? 8 : 1);
+			virq_device_set_attr(pic, VIRQ_PIC_GRP_SYNC, 0, NULL, 0);
 			break;
 		default:
 			/* the sequence Linux uses: select, then write the window */

@@ -261,6 +261,20 @@ VIRQ_INTERNAL void *ack_hook_opaque(const struct ack_hooks *a, uint32_t gsi,
 /* Stop the workers, drop every irqfd (VM teardown). */
 VIRQ_INTERNAL void irqfd_fini(struct virq_vm *vm);
 
+/*
+ * irqfds that call @hook(@opaque, @arg) instead of injecting a GSI (MSI-X
+ * vectors: src/pci/msix.c).  The hook runs on a worker (or the dispatching
+ * thread) inside an RCU read section.  Bind errors as virq_irqfd_bind's.
+ * Unbind: the irqfd of @eventfd with this (@hook, @opaque, @arg), or with
+ * @eventfd < 0 every irqfd of (@hook, @opaque); when it returns no hook of
+ * theirs runs any more.  Never called with the config lock held.
+ */
+typedef void (*irqfd_hook_fn)(void *opaque, uint32_t arg);
+VIRQ_INTERNAL int irqfd_bind_hook(struct virq_vm *vm, int eventfd, irqfd_hook_fn hook,
+				  void *opaque, uint32_t arg);
+VIRQ_INTERNAL int irqfd_unbind_hook(struct virq_vm *vm, int eventfd, irqfd_hook_fn hook,
+				    void *opaque, uint32_t arg);
+
 /* addrmap.c: rebuild the doorbell and region maps from the live devices
  * (config lock).  On -ENOMEM the old maps stay. */
 VIRQ_INTERNAL int addrmap_rebuild(struct virq_vm *vm, const struct virq_device *skip);

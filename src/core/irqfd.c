@@ -57,9 +57,11 @@ struct irqfd {
 	int fd;		/* our reference to the eventfd */
 	int user_fd;	/* the caller's number, to notice its close */
 	int resamplefd; /* our reference, or -1 */
-	uint32_t gsi;
+	uint32_t gsi;	/* with a hook: the hook's argument */
 	uint32_t flags;
 	uint32_t slot, gen;
+	irqfd_hook_fn hook; /* NULL: inject the GSI; else call hook(opaque, gsi) */
+	void *hook_opaque;
 	struct resampler *resampler;
 	struct irqfd *reap_next; /* unbound, waiting for a grace period */
 };
@@ -152,7 +154,9 @@ static bool same_file(int user_fd, int ours, uint64_t id)
 
 static void irqfd_inject(struct virq_vm *vm, const struct irqfd *f)
 {
-	if (f->flags & VIRQ_IRQFD_RESAMPLE) {
+	if (f->hook) {
+		f->hook(f->hook_opaque, f->gsi);
+	} else if (f->flags & VIRQ_IRQFD_RESAMPLE) {
 		virq_set_irq(vm, f->gsi, 1, VIRQ_SOURCE_RESAMPLE);
 	} else {
 		/* a pulse; on an MSI route the falling half is a no-op */
@@ -526,8 +530,8 @@ static void reap(struct virq_vm *vm, struct irqfd *list, struct resampler *dead)
 	}
 }
 
-int virq_irqfd_bind(struct virq_vm *vm, int eventfd, uint32_t gsi, uint32_t flags,
-		    int resamplefd)
+static int irqfd_bind(struct virq_vm *vm, int eventfd, uint32_t gsi, uint32_t flags,
+		      int resamplefd, irqfd_hook_fn hook, void *hook_opaque)
 {
 	struct irqfd_engine *e;
 	struct irqfd *f = NULL, *stale = NULL;
@@ -536,13 +540,6 @@ int virq_irqfd_bind(struct virq_vm *vm, int eventfd, uint32_t gsi, uint32_t flag
 	uint64_t id, rid;
 	int ret;
 
-	if (!vm)
-		return virq_fail(EINVAL, "irqfd_bind: NULL vm");
-	if (flags & ~VIRQ_IRQFD_RESAMPLE)
-		return virq_fail(EINVAL, "irqfd_bind: unknown flags 0x%x", flags);
-	if (gsi >= vm->router.limit)
-		return virq_fail(EINVAL, "irqfd_bind: GSI %u beyond the limit %u", gsi,
-				 vm->router.limit);
 	ret = eventfd_identity(eventfd, &id);
 	if (ret)
 		return ret;
@@ -589,6 +586,8 @@ int virq_irqfd_bind(struct virq_vm *vm, int eventfd, uint32_t gsi, uint32_t flag
 	f->user_fd = eventfd;
 	f->gsi = gsi;
 	f->flags = flags;
+	f->hook = hook;
+	f->hook_opaque = hook_opaque;
 	f->resamplefd = -1;
 	f->fd = fcntl(eventfd, F_DUPFD_CLOEXEC, 0);
 	if (f->fd < 0 || ((flags & VIRQ_IRQFD_RESAMPLE) &&
@@ -631,12 +630,36 @@ out:
 	return ret;
 }
 
-int virq_irqfd_unbind(struct virq_vm *vm, int eventfd, uint32_t gsi)
+int virq_irqfd_bind(struct virq_vm *vm, int eventfd, uint32_t gsi, uint32_t flags,
+		    int resamplefd)
+{
+	if (!vm)
+		return virq_fail(EINVAL, "irqfd_bind: NULL vm");
+	if (flags & ~VIRQ_IRQFD_RESAMPLE)
+		return virq_fail(EINVAL, "irqfd_bind: unknown flags 0x%x", flags);
+	if (gsi >= vm->router.limit)
+		return virq_fail(EINVAL, "irqfd_bind: GSI %u beyond the limit %u", gsi,
+				 vm->router.limit);
+	return irqfd_bind(vm, eventfd, gsi, flags, resamplefd, NULL, NULL);
+}
+
+int irqfd_bind_hook(struct virq_vm *vm, int eventfd, irqfd_hook_fn hook, void *opaque,
+		    uint32_t arg)
+{
+	return irqfd_bind(vm, eventfd, arg, 0, -1, hook, opaque);
+}
+
+/*
+ * Unbind the irqfds matching (@eventfd's identity unless @all, @gsi unless
+ * @all, @hook, @opaque): public ones have no hook, so the two never mix.
+ */
+static int irqfd_unbind(struct virq_vm *vm, int eventfd, uint32_t gsi, bool all,
+			irqfd_hook_fn hook, void *opaque)
 {
 	struct resampler *dead = NULL;
 	struct irqfd_engine *e;
-	struct irqfd *f = NULL;
-	uint64_t id;
+	struct irqfd *list = NULL;
+	uint64_t id = 0;
 	int ret;
 
 	if (!vm)
@@ -644,24 +667,37 @@ int virq_irqfd_unbind(struct virq_vm *vm, int eventfd, uint32_t gsi)
 	if (!may_synchronize())
 		return virq_fail(EDEADLK,
 				 "irqfd_unbind: not from a virq callback or device op");
-	ret = eventfd_identity(eventfd, &id);
-	if (ret)
-		return ret;
+	if (!all) {
+		ret = eventfd_identity(eventfd, &id);
+		if (ret)
+			return ret;
+	}
 	config_lock(vm);
 	e = vm->irqfd;
-	for (uint32_t i = 0; e && e->table && i < e->table->n && !f; i++) {
+	for (uint32_t i = 0; e && e->table && i < e->table->n; i++) {
 		struct irqfd *b = e->table->slot[i];
 
-		if (b && b->id == id && b->gsi == gsi)
-			f = b;
-	}
-	if (f) {
-		dead = irqfd_unpublish(e, f);
-		f->reap_next = NULL;
+		if (!b || b->hook != hook || b->hook_opaque != opaque ||
+		    (!all && (b->id != id || b->gsi != gsi)))
+			continue;
+		retire(b, irqfd_unpublish(e, b), &list, &dead);
+		if (!all)
+			break;
 	}
 	config_unlock(vm);
-	reap(vm, f, dead);
+	reap(vm, list, dead);
 	return 0;
+}
+
+int virq_irqfd_unbind(struct virq_vm *vm, int eventfd, uint32_t gsi)
+{
+	return irqfd_unbind(vm, eventfd, gsi, false, NULL, NULL);
+}
+
+int irqfd_unbind_hook(struct virq_vm *vm, int eventfd, irqfd_hook_fn hook, void *opaque,
+		      uint32_t arg)
+{
+	return irqfd_unbind(vm, eventfd, arg, eventfd < 0, hook, opaque);
 }
 
 int virq_irqfd_poll_fd(struct virq_vm *vm)

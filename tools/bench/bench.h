@@ -17,4 +17,6 @@ void report(const char *bench, const char *metric, double value, const char *uni
 	    double baseline, double ratio);
 void pin_to_cpu(int cpu);
 
+void bench_msix(void); /* bench_msix.c */
+
 #endif

@@ -517,6 +517,7 @@ static const struct {
 	{ "inject", bench_inject },
 	{ "irqfd", bench_irqfd },
 	/* benches in their own files (bench.h) */
+	{ "msix", bench_msix },
 };
 
 #define NR_BENCHES (sizeof(benches) / sizeof(benches[0]))

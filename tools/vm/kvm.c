@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * KVM: the VM, its memory slot, the vCPUs and their run loops.
+ *
+ * Only the full in-kernel irqchip (KVM_CREATE_IRQCHIP: LAPICs, IOAPIC and
+ * PIC in KVM) is wired so far.  With it KVM handles HLT, INIT and SIPI:
+ * the APs sit in KVM_MP_STATE_UNINITIALIZED inside KVM_RUN until the
+ * guest starts them, so the VMM just runs one thread per vCPU.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vm.h"
+
+struct kvm_vcpu {
+	struct kvm_vm *vm;
+	unsigned id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+};
+
+struct kvm_vm {
+	int kvm_fd, vm_fd;
+	unsigned nr_vcpus;
+	bool kernel_irqchip;
+	size_t run_size;
+	struct kvm_vcpu vcpus[VM_MAX_VCPUS];
+	/* statistics, updated with relaxed atomics */
+	uint64_t exits_io, exits_mmio, exits_other;
+};
+
+static int open_kvm(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+		close(fd);
+		errno = ENOTSUP;
+		return -1;
+	}
+	return fd;
+}
+
+unsigned kvm_max_vcpus(void)
+{
+	int fd = open_kvm(), n;
+	if (fd < 0)
+		return 0;
+	n = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	if (n <= 0)
+		n = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+	close(fd);
+	if (n <= 0)
+		n = 4; /* KVM's documented minimum when neither cap answers */
+	return (unsigned)n < VM_MAX_VCPUS ? (unsigned)n : VM_MAX_VCPUS;
+}
+
+static struct kvm_cpuid2 *supported_cpuid(int kvm_fd)
+{
+	for (unsigned n = 64; n <= 4096; n *= 2) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
+		if (!c)
+			return NULL;
+		c->nent = n;
+		if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0)
+			return c;
+		free(c);
+		if (errno != E2BIG)
+			return NULL;
+	}
+	return NULL;
+}
+
+/* The guest sees KVM's supported CPUID with its own APIC id filled in. */
+static int set_cpuid(struct kvm_vcpu *v, const struct kvm_cpuid2 *tmpl)
+{
+	size_t sz = sizeof(*tmpl) + tmpl->nent * sizeof(tmpl->entries[0]);
+	struct kvm_cpuid2 *c = malloc(sz);
+	int r;
+	if (!c)
+		return -1;
+	memcpy(c, tmpl, sz);
+	for (unsigned i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+		if (e->function == 1)
+			e->ebx = (e->ebx & 0x00ffffffu) | (v->id << 24);
+		if (e->function == 0xb || e->function == 0x1f)
+			e->edx = v->id;
+	}
+	r = ioctl(v->fd, KVM_SET_CPUID2, c);
+	free(c);
+	return r;
+}
+
+int kvm_vm_create(const struct kvm_opts *opts, struct vm_mem *mem, struct kvm_vm **out)
+{
+	struct kvm_vm *vm = calloc(1, sizeof(*vm));
+	struct kvm_cpuid2 *cpuid = NULL;
+	if (!vm)
+		return -1;
+	vm->nr_vcpus = opts->nr_vcpus;
+	vm->kernel_irqchip = opts->kernel_irqchip;
+	vm->kvm_fd = open_kvm();
+	if (vm->kvm_fd < 0) {
+		fprintf(stderr, "virq-vm: /dev/kvm not usable: %s (KVM-SKIP)\n",
+			strerror(errno));
+		free(vm);
+		return -2;
+	}
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		fprintf(stderr, "virq-vm: KVM_CREATE_VM: %s (KVM-SKIP)\n",
+			strerror(errno));
+		close(vm->kvm_fd);
+		free(vm);
+		return -2;
+	}
+	/* VMX wants a TSS area below 4 GiB; other backends may refuse it. */
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_TSS_ADDR) > 0)
+		(void)ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000ul);
+	if (opts->kernel_irqchip && ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+		fprintf(stderr, "virq-vm: KVM_CREATE_IRQCHIP: %s\n", strerror(errno));
+		goto fail;
+	}
+	struct kvm_userspace_memory_region slot = {
+		.slot = 0,
+		.guest_phys_addr = 0,
+		.memory_size = mem->size,
+		.userspace_addr = (uintptr_t)mem->host,
+	};
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
+		fprintf(stderr, "virq-vm: KVM_SET_USER_MEMORY_REGION: %s\n",
+			strerror(errno));
+		goto fail;
+	}
+	int run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	cpuid = supported_cpuid(vm->kvm_fd);
+	if (run_size <= 0 || !cpuid) {
+		fprintf(stderr, "virq-vm: KVM_GET_VCPU_MMAP_SIZE/SUPPORTED_CPUID: %s\n",
+			strerror(errno));
+		goto fail;
+	}
+	vm->run_size = (size_t)run_size;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct kvm_vcpu *v = &vm->vcpus[i];
+		v->vm = vm;
+		v->id = i;
+		v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, i);
+		if (v->fd < 0) {
+			fprintf(stderr, "virq-vm: KVM_CREATE_VCPU %u: %s\n", i,
+				strerror(errno));
+			goto fail;
+		}
+		v->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			      v->fd, 0);
+		if (v->run == MAP_FAILED) {
+			fprintf(stderr, "virq-vm: mmap vCPU %u: %s\n", i,
+				strerror(errno));
+			goto fail;
+		}
+		if (set_cpuid(v, cpuid) < 0) {
+			fprintf(stderr, "virq-vm: KVM_SET_CPUID2 %u: %s\n", i,
+				strerror(errno));
+			goto fail;
+		}
+	}
+	free(cpuid);
+	*out = vm;
+	return 0;
+fail:
+	free(cpuid);
+	return -1; /* the process exits; the fds go with it */
+}
+
+static void flat_segment(struct kvm_segment *s, uint16_t sel, uint8_t type)
+{
+	*s = (struct kvm_segment){
+		.base = 0,
+		.limit = 0xffffffffu,
+		.selector = sel,
+		.type = type,
+		.present = 1,
+		.dpl = 0,
+		.db = 1,
+		.s = 1,
+		.l = 0,
+		.g = 1,
+	};
+}
+
+/*
+ * The Multiboot machine state: 32-bit protected mode, paging off, CS a
+ * flat execute/read segment, DS/ES/FS/GS/SS flat read/write segments,
+ * A20 on (no A20 gate here), EFLAGS.IF and VM clear, EAX the magic, EBX
+ * the information structure.  GDTR and IDTR are left as reset leaves
+ * them: the kernel must load its own (the specification says so).
+ */
+int kvm_set_boot_state(struct kvm_vm *vm, uint32_t entry, uint32_t info)
+{
+	struct kvm_vcpu *v = &vm->vcpus[0];
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
+		return -1;
+	flat_segment(&sregs.cs, 0x10, 0xb); /* execute/read, accessed */
+	flat_segment(&sregs.ds, 0x18, 0x3); /* read/write, accessed */
+	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+	sregs.cr0 = (sregs.cr0 | 0x1) & ~0x80000000ull; /* PE on, PG off */
+	if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0)
+		return -1;
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = entry;
+	regs.rax = 0x2badb002;
+	regs.rbx = info;
+	regs.rflags = 0x2;
+	return ioctl(v->fd, KVM_SET_REGS, &regs);
+}
+
+void kvm_irq_line(void *opaque, uint32_t gsi, int level)
+{
+	struct kvm_vm *vm = opaque;
+	struct kvm_irq_level irq = { .irq = gsi, .level = (uint32_t)level };
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
+		fprintf(stderr, "virq-vm: KVM_IRQ_LINE %u: %s\n", gsi, strerror(errno));
+}
+
+static void handle_io(struct kvm_run *run)
+{
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	unsigned size = run->io.size;
+	for (uint32_t i = 0; i < run->io.count; i++, data += size) {
+		uint32_t val = 0;
+		if (run->io.direction == KVM_EXIT_IO_OUT) {
+			memcpy(&val, data, size);
+			pio_write(run->io.port, size, val);
+		} else {
+			val = pio_read(run->io.port, size);
+			memcpy(data, &val, size);
+		}
+	}
+}
+
+static void handle_mmio(struct kvm_vcpu *v, struct kvm_run *run)
+{
+	static unsigned reported;
+	if (!run->mmio.is_write)
+		memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
+	if (__atomic_fetch_add(&reported, 1, __ATOMIC_RELAXED) < 8)
+		fprintf(stderr,
+			"virq-vm: vCPU %u: unclaimed MMIO %s at 0x%llx (%u bytes)\n",
+			v->id, run->mmio.is_write ? "write" : "read",
+			(unsigned long long)run->mmio.phys_addr, run->mmio.len);
+}
+
+static void guest_died(struct kvm_vcpu *v, const char *what)
+{
+	struct kvm_regs regs;
+	unsigned long long rip = 0;
+	if (ioctl(v->fd, KVM_GET_REGS, &regs) == 0)
+		rip = regs.rip;
+	fprintf(stderr, "virq-vm: vCPU %u: %s (rip 0x%llx)\n", v->id, what, rip);
+	vm_request_exit(VM_EXIT_GUEST);
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct kvm_vcpu *v = arg;
+	struct kvm_vm *vm = v->vm;
+	struct kvm_run *run = v->run;
+	char msg[96];
+
+	for (;;) {
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			snprintf(msg, sizeof(msg), "KVM_RUN: %s", strerror(errno));
+			guest_died(v, msg);
+			return NULL;
+		}
+		switch (run->exit_reason) {
+		case KVM_EXIT_IO:
+			__atomic_fetch_add(&vm->exits_io, 1, __ATOMIC_RELAXED);
+			handle_io(run);
+			break;
+		case KVM_EXIT_MMIO:
+			__atomic_fetch_add(&vm->exits_mmio, 1, __ATOMIC_RELAXED);
+			handle_mmio(v, run);
+			break;
+		case KVM_EXIT_SHUTDOWN:
+			guest_died(v, "guest shutdown (triple fault)");
+			return NULL;
+		case KVM_EXIT_HLT:
+			guest_died(v, "HLT without an in-kernel LAPIC");
+			return NULL;
+		case KVM_EXIT_INTERNAL_ERROR:
+			snprintf(msg, sizeof(msg), "KVM internal error, suberror %u",
+				 run->internal.suberror);
+			guest_died(v, msg);
+			return NULL;
+		case KVM_EXIT_FAIL_ENTRY:
+			snprintf(msg, sizeof(msg), "VM entry failed, reason 0x%llx",
+				 (unsigned long long)
+					 run->fail_entry.hardware_entry_failure_reason);
+			guest_died(v, msg);
+			return NULL;
+		case KVM_EXIT_SYSTEM_EVENT:
+			snprintf(msg, sizeof(msg), "guest system event %u",
+				 run->system_event.type);
+			guest_died(v, msg);
+			return NULL;
+		default:
+			__atomic_fetch_add(&vm->exits_other, 1, __ATOMIC_RELAXED);
+			snprintf(msg, sizeof(msg), "unhandled exit reason %u",
+				 run->exit_reason);
+			guest_died(v, msg);
+			return NULL;
+		}
+	}
+}
+
+int kvm_vm_start(struct kvm_vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		int r = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread,
+				       &vm->vcpus[i]);
+		if (r) {
+			fprintf(stderr, "virq-vm: vCPU thread %u: %s\n", i, strerror(r));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void kvm_print_stats(struct kvm_vm *vm, FILE *f)
+{
+	fprintf(f, "virq-vm: exits: io %llu, mmio %llu, other %llu\n",
+		(unsigned long long)__atomic_load_n(&vm->exits_io, __ATOMIC_RELAXED),
+		(unsigned long long)__atomic_load_n(&vm->exits_mmio, __ATOMIC_RELAXED),
+		(unsigned long long)__atomic_load_n(&vm->exits_other, __ATOMIC_RELAXED));
+}

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virq-vm: a small VMM for virq's test kernels (docs/vm.md).  This file
+ * parses the options, builds the machine and waits for it to stop.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <virq/virq.h>
+
+#include "vm.h"
+
+#define MEM_MIN_MIB 2u
+#define MEM_MAX_MIB 3072u /* RAM stays below the PCI hole and the APICs */
+#define MAX_MODULES 16u
+
+static pthread_mutex_t exit_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t exit_cond;
+static int exit_status = -1;
+
+void vm_request_exit(int status)
+{
+	pthread_mutex_lock(&exit_lock);
+	if (exit_status < 0) {
+		exit_status = status;
+		pthread_cond_signal(&exit_cond);
+	}
+	pthread_mutex_unlock(&exit_lock);
+}
+
+/* Wait for an exit request or the time-out (0 = none). */
+static int wait_exit(double timeout)
+{
+	struct timespec dl;
+	pthread_condattr_t attr;
+	int status, r = 0;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&exit_cond, &attr);
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_sec += (time_t)timeout;
+	dl.tv_nsec += (long)((timeout - (double)(time_t)timeout) * 1e9);
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&exit_lock);
+	while (exit_status < 0 && r != ETIMEDOUT)
+		r = timeout > 0 ? pthread_cond_timedwait(&exit_cond, &exit_lock, &dl)
+				: pthread_cond_wait(&exit_cond, &exit_lock);
+	if (exit_status < 0)
+		exit_status = VM_EXIT_TIMEOUT;
+	status = exit_status;
+	pthread_mutex_unlock(&exit_lock);
+	return status;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: virq-vm --kernel-irqchip [options] KERNEL\n"
+		"  -k, --kernel FILE      multiboot kernel (or the first argument)\n"
+		"  -m, --mem MIB          guest RAM from address 0 (default 64, %u..%u)\n"
+		"  -s, --smp N            vCPUs (default 1, at most 64 and KVM's limit)\n"
+		"  -a, --append STR       kernel command line\n"
+		"  -i, --initrd F[,F...]  multiboot modules (\"file args\": the module string)\n"
+		"  -S, --serial FILE      UART output to FILE instead of stdout\n"
+		"  -K, --kernel-irqchip   KVM's full in-kernel irqchip (required for now)\n"
+		"  -t, --timeout SEC      stop the guest after SEC seconds (status 124)\n"
+		"      --stats            print run time and exit counts on stderr\n"
+		"exit status: (v << 1) | 1 when the guest writes v to port 0xf4;\n"
+		"2 bad input, 4 guest crash, 77 /dev/kvm unusable, 124 time-out\n",
+		MEM_MIN_MIB, MEM_MAX_MIB);
+}
+
+static int fail(const char *msg, const char *arg)
+{
+	fprintf(stderr, "virq-vm: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
+	return VM_EXIT_USAGE;
+}
+
+static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v > max || s[0] == '-')
+		return false;
+	*out = v;
+	return true;
+}
+
+/* --initrd: comma-separated entries; the file name ends at the first space. */
+static int parse_initrd(char *list, struct mb_module *mods, unsigned *nr)
+{
+	static char paths[MAX_MODULES][4096];
+	for (char *save = NULL, *e = strtok_r(list, ",", &save); e;
+	     e = strtok_r(NULL, ",", &save)) {
+		if (*nr == MAX_MODULES)
+			return -1;
+		char *path = paths[*nr];
+		size_t len = strcspn(e, " ");
+		if (len >= sizeof(paths[0]))
+			return -1;
+		memcpy(path, e, len);
+		path[len] = '\0';
+		mods[*nr].path = path;
+		mods[*nr].string = e;
+		(*nr)++;
+	}
+	return 0;
+}
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "smp", required_argument, NULL, 's' },
+		{ "append", required_argument, NULL, 'a' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "serial", required_argument, NULL, 'S' },
+		{ "kernel-irqchip", no_argument, NULL, 'K' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "stats", no_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct mb_module mods[MAX_MODULES];
+	struct mb_boot boot = { 0 };
+	unsigned long mem_mib = 64, smp = 1;
+	double timeout = 0;
+	bool kernel_irqchip = false, stats = false;
+	const char *serial = NULL;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "k:m:s:a:i:S:Kt:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			boot.kernel = optarg;
+			break;
+		case 'm':
+			if (!parse_uint(optarg, MEM_MAX_MIB, &mem_mib) ||
+			    mem_mib < MEM_MIN_MIB)
+				return fail("--mem wants MiB between 2 and 3072", optarg);
+			break;
+		case 's':
+			if (!parse_uint(optarg, 1000000, &smp) || smp == 0)
+				return fail("--smp wants a vCPU count of at least 1",
+					    optarg);
+			break;
+		case 'a':
+			boot.cmdline = optarg;
+			break;
+		case 'i':
+			if (parse_initrd(optarg, mods, &boot.nr_mods) < 0)
+				return fail(
+					"bad --initrd list (at most 16 modules, names < 4 KiB)",
+					NULL);
+			break;
+		case 'S':
+			serial = optarg;
+			break;
+		case 'K':
+			kernel_irqchip = true;
+			break;
+		case 't': {
+			char *end;
+			timeout = strtod(optarg, &end);
+			if (end == optarg || *end || !(timeout > 0) || timeout > 1e6)
+				return fail("--timeout wants seconds > 0", optarg);
+			break;
+		}
+		case 'T':
+			stats = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return VM_EXIT_USAGE;
+		}
+	}
+	if (!boot.kernel && optind < argc)
+		boot.kernel = argv[optind++];
+	if (optind < argc)
+		return fail("unexpected argument", argv[optind]);
+	if (!boot.kernel)
+		return fail("no kernel given (virq-vm --kernel-irqchip KERNEL)", NULL);
+	if (smp > VM_MAX_VCPUS) {
+		fprintf(stderr, "virq-vm: --smp %lu: at most %u vCPUs\n", smp,
+			VM_MAX_VCPUS);
+		return VM_EXIT_USAGE;
+	}
+	boot.mods = mods;
+
+	struct vm_mem mem;
+	if (mem_init(&mem, (uint64_t)mem_mib << 20) < 0)
+		return fail("cannot allocate guest RAM", strerror(errno));
+	if (multiboot_load(&mem, &boot) < 0)
+		return VM_EXIT_USAGE;
+
+	if (!kernel_irqchip)
+		return fail("split irqchip not wired yet; run with --kernel-irqchip",
+			    NULL);
+
+	unsigned kvm_max = kvm_max_vcpus();
+	if (kvm_max && smp > kvm_max) {
+		fprintf(stderr, "virq-vm: --smp %lu: KVM allows at most %u vCPUs here\n",
+			smp, kvm_max);
+		return VM_EXIT_USAGE;
+	}
+
+	int out_fd = STDOUT_FILENO;
+	if (serial) {
+		out_fd = open(serial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (out_fd < 0)
+			return fail("cannot open --serial file", serial);
+	}
+
+	struct kvm_opts kopts = { .nr_vcpus = (unsigned)smp, .kernel_irqchip = true };
+	struct kvm_vm *kvm;
+	int r = kvm_vm_create(&kopts, &mem, &kvm);
+	if (r == -2)
+		return VM_EXIT_SKIP;
+	if (r < 0)
+		return VM_EXIT_GUEST;
+
+	/* Devices raise their lines through this hook (later: virq_set_irq). */
+	struct vm_irq irq = { .set = kvm_irq_line, .opaque = kvm };
+	struct uart *com1 = uart_create(0x3f8, 4, &irq, out_fd);
+	if (!com1 || debugexit_init(0xf4) < 0 || testdev_init(&irq) < 0 ||
+	    fwcfg_init((uint32_t)smp, mem.size) < 0)
+		return fail("cannot set up the devices", NULL);
+
+	if (kvm_set_boot_state(kvm, boot.entry, boot.info) < 0)
+		return fail("cannot set the boot vCPU's state", strerror(errno));
+	double t0 = now();
+	if (kvm_vm_start(kvm) < 0)
+		return VM_EXIT_GUEST;
+	int status = wait_exit(timeout);
+	double t1 = now();
+	uart_flush(com1);
+	if (status == VM_EXIT_TIMEOUT)
+		fprintf(stderr, "virq-vm: timed out after %g s\n", timeout);
+	if (stats) {
+		fprintf(stderr, "virq-vm: ran %.3f ms, status %d\n", (t1 - t0) * 1e3,
+			status);
+		kvm_print_stats(kvm, stderr);
+	}
+	exit(status);
+}

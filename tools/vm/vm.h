@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/* virq-vm: shared definitions of the demo VMM's pieces. */
+#ifndef VIRQ_VM_TOOL_H
+#define VIRQ_VM_TOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define VM_MAX_VCPUS 64u
+
+/* Exit statuses of virq-vm itself (the guest's debug-exit ones are odd). */
+#define VM_EXIT_USAGE 2	    /* bad option or input */
+#define VM_EXIT_GUEST 4	    /* guest crashed: triple fault, internal error */
+#define VM_EXIT_TIMEOUT 124 /* --timeout expired (as timeout(1)) */
+#define VM_EXIT_SKIP 77	    /* /dev/kvm unusable (meson's skip code) */
+
+/* ---- guest memory (mem.c) ---- */
+struct vm_mem {
+	uint8_t *host;
+	uint64_t size;
+};
+int mem_init(struct vm_mem *mem, uint64_t size);
+/* Host pointer for [gpa, gpa + len), or NULL when outside RAM. */
+void *mem_ptr(const struct vm_mem *mem, uint64_t gpa, uint64_t len);
+
+/* ---- interrupt output of the devices ---- */
+struct vm_irq {
+	/* Drive GSI @gsi to @level (KVM_IRQ_LINE now, virq_set_irq later). */
+	void (*set)(void *opaque, uint32_t gsi, int level);
+	void *opaque;
+};
+static inline void vm_irq_set(const struct vm_irq *irq, uint32_t gsi, int level)
+{
+	if (irq->set)
+		irq->set(irq->opaque, gsi, level);
+}
+
+/* ---- port I/O dispatch (pio.c) ---- */
+typedef uint32_t (*pio_read_fn)(void *opaque, uint16_t port, unsigned size);
+typedef void (*pio_write_fn)(void *opaque, uint16_t port, unsigned size, uint32_t val);
+int pio_register(uint16_t base, uint16_t len, pio_read_fn rd, pio_write_fn wr,
+		 void *opaque);
+/* Unclaimed ports read all-ones and ignore writes, as on a PC. */
+uint32_t pio_read(uint16_t port, unsigned size);
+void pio_write(uint16_t port, unsigned size, uint32_t val);
+
+/* ---- run control (main.c) ---- */
+/* Ask the VMM to stop with @status; the first request wins. */
+void vm_request_exit(int status);
+
+/* ---- devices ---- */
+struct uart;
+struct uart *uart_create(uint16_t base, uint32_t gsi, const struct vm_irq *irq,
+			 int out_fd);
+/* Queue received bytes (they raise the RX interrupt when enabled). */
+void uart_receive(struct uart *u, const uint8_t *buf, size_t len);
+void uart_flush(struct uart *u);
+
+int debugexit_init(uint16_t port);
+int testdev_init(const struct vm_irq *irq);
+int fwcfg_init(uint32_t nr_cpus, uint64_t ram_size);
+
+/* ---- multiboot loader (multiboot.c) ---- */
+struct mb_module {
+	const char *path;   /* file to load */
+	const char *string; /* what the kernel sees as the module's string */
+};
+struct mb_boot {
+	/* in */
+	const char *kernel;
+	const char *cmdline; /* may be NULL */
+	const struct mb_module *mods;
+	unsigned nr_mods;
+	/* out: the state the boot vCPU starts in */
+	uint32_t entry;
+	uint32_t info; /* EBX */
+};
+/* Load; on failure print one line on stderr and return -1. */
+int multiboot_load(struct vm_mem *mem, struct mb_boot *boot);
+
+/* ---- KVM (kvm.c) ---- */
+struct kvm_vm;
+struct kvm_opts {
+	unsigned nr_vcpus;
+	bool kernel_irqchip;
+};
+/* Return 0, -1 with a message printed, or -2 when /dev/kvm is unusable. */
+int kvm_vm_create(const struct kvm_opts *opts, struct vm_mem *mem, struct kvm_vm **out);
+unsigned kvm_max_vcpus(void);
+int kvm_set_boot_state(struct kvm_vm *vm, uint32_t entry, uint32_t info);
+int kvm_vm_start(struct kvm_vm *vm);
+/* The IRQ hook devices use: KVM_IRQ_LINE on the in-kernel irqchip. */
+void kvm_irq_line(void *opaque, uint32_t gsi, int level);
+void kvm_print_stats(struct kvm_vm *vm, FILE *f);
+
+#endif

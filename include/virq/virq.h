@@ -8,6 +8,7 @@
 #include <virq/error.h>
 #include <virq/inject.h>
 #include <virq/irqfd.h>
+#include <virq/kvm.h>
 #include <virq/msix.h>
 #include <virq/router.h>
 #include <virq/vm.h>

@@ -17,7 +17,7 @@
 
 #include <virq/x86.h>
 
-#include "../core/internal.h"
+#include "x86_internal.h"
 
 #define PINS VIRQ_X86_IOAPIC_PINS
 
@@ -53,6 +53,9 @@ struct ioapic {
 	uint64_t sources[PINS]; /* line level per source id */
 	uint32_t eoi_count[PINS];
 	uint32_t mask_changed; /* entries whose mask bit changed, not notified */
+	uint32_t entry_changed; /* entries whose message changed, not hooked */
+	ioapic_entry_hook_fn entry_hook;
+	void *entry_hook_opaque;
 	uint64_t base;
 
 	/* the storm damper's deferred delivery (lock) */
@@ -287,6 +290,8 @@ static void write_indirect(struct ioapic *io, uint32_t val)
 		*e &= ~RE_REMOTE_IRR;
 	if ((before ^ *e) & RE_MASK)
 		io->mask_changed |= 1u << idx;
+	if ((before ^ *e) & ~(RE_REMOTE_IRR | RE_DELIVS))
+		io->entry_changed |= 1u << idx;
 	if ((*e & RE_LEVEL) && (io->irr & (1u << idx)) &&
 	    !(*e & (RE_MASK | RE_REMOTE_IRR))) {
 		/* the latched level may be stale (the device lowered its line
@@ -296,6 +301,23 @@ static void write_indirect(struct ioapic *io, uint32_t val)
 		else
 			ioapic_service(io, idx);
 	}
+}
+
+/* Lock not held: the hook reads entries back through the attributes. */
+static void ioapic_run_entry_hook(struct ioapic *io)
+{
+	ioapic_entry_hook_fn fn;
+	uint32_t pins;
+	void *opaque;
+
+	pthread_mutex_lock(&io->lock);
+	pins = io->entry_changed;
+	io->entry_changed = 0;
+	fn = io->entry_hook;
+	opaque = io->entry_hook_opaque;
+	pthread_mutex_unlock(&io->lock);
+	if (pins && fn)
+		fn(opaque, pins);
 }
 
 static int ioapic_read(struct virq_device *dev, uint32_t vcpu, unsigned region,
@@ -342,6 +364,7 @@ static int ioapic_write(struct virq_device *dev, uint32_t vcpu, unsigned region,
 		if (changed & (1u << pin))
 			masked |= (uint32_t)!!(io->redir[pin] & RE_MASK) << pin;
 	pthread_mutex_unlock(&io->lock);
+	ioapic_run_entry_hook(io);
 	/* mask notifiers may re-enter set_pin, as ack notifiers do */
 	for (unsigned pin = 0; pin < PINS; pin++)
 		if (changed & (1u << pin))
@@ -475,7 +498,10 @@ static int ioapic_set_attr(struct virq_device *dev, uint32_t group, uint64_t att
 		*attr_u64(io, group, attr) = v;
 	else
 		*attr_u32(io, group, attr) = (uint32_t)v;
+	if (!ret && group == VIRQ_IOAPIC_GRP_REDIR)
+		io->entry_changed |= 1u << attr;
 	pthread_mutex_unlock(&io->lock);
+	ioapic_run_entry_hook(io);
 	return ret;
 }
 
@@ -489,6 +515,7 @@ static void ioapic_reset(struct virq_device *dev)
 	/* as KVM: entries masked, their other fields kept; lines kept */
 	for (unsigned pin = 0; pin < PINS; pin++)
 		io->redir[pin] |= RE_MASK;
+	io->entry_changed = (1u << PINS) - 1;
 	io->ioregsel = 0;
 	io->irr = 0;
 	io->irr_delivered = 0;
@@ -496,6 +523,7 @@ static void ioapic_reset(struct virq_device *dev)
 	memset(io->eoi_count, 0, sizeof(io->eoi_count));
 	io->deadline_ns = 0;
 	pthread_mutex_unlock(&io->lock);
+	ioapic_run_entry_hook(io);
 }
 
 static int ioapic_create(struct virq_device *dev, const void *args)
@@ -569,4 +597,18 @@ static const struct virq_device_type ioapic_type = {
 int virq_ioapic_register(void)
 {
 	return virq_device_type_register(&ioapic_type);
+}
+
+int ioapic_set_entry_hook(struct virq_device *dev, ioapic_entry_hook_fn fn, void *opaque)
+{
+	struct ioapic *io;
+
+	if (!dev || virq_device_get_type(dev) != &ioapic_type)
+		return virq_fail(EINVAL, "ioapic entry hook: not an ioapic device");
+	io = to_ioapic(dev);
+	pthread_mutex_lock(&io->lock);
+	io->entry_hook = fn;
+	io->entry_hook_opaque = opaque;
+	pthread_mutex_unlock(&io->lock);
+	return 0;
 }

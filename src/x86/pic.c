@@ -177,7 +177,8 @@ static void pic_unlock(struct pic *p)
 		pthread_mutex_unlock(&p->lock);
 		for (unsigned irq = 0; irq < NR_IRQS; irq++) {
 			if (changed & (1u << irq))
-				virq_notify_mask(p->vm, irq / 8, irq % 8, now & (1u << irq));
+				virq_notify_mask(p->vm, irq / 8, irq % 8,
+						 now & (1u << irq));
 			if (acked & (1u << irq))
 				virq_notify_ack(p->vm, irq / 8, irq % 8);
 		}
@@ -378,7 +379,8 @@ static void chip_write(struct pic *p, unsigned which, unsigned port, uint8_t val
 			break;
 		default: /* ICW4 */
 			if (!(val & 1))
-				virq_guest_error(p->dev, "ICW4 MCS-80/85 mode not supported");
+				virq_guest_error(p->dev,
+						 "ICW4 MCS-80/85 mode not supported");
 			c->special_fully_nested_mode = (val >> 4) & 1;
 			c->auto_eoi = (val >> 1) & 1;
 			c->init_state = 0;
@@ -437,9 +439,10 @@ static int pic_read(struct virq_device *dev, uint32_t vcpu, unsigned region,
 	(void)vcpu;
 	*val = 0;
 	if (size != 1) {
-		virq_guest_error(dev, "%u-byte read of port 0x%llx", size,
-				 (unsigned long long)(region == 2 ? ELCR_PORT : ports[region]) +
-					 offset);
+		virq_guest_error(
+			dev, "%u-byte read of port 0x%llx", size,
+			(unsigned long long)(region == 2 ? ELCR_PORT : ports[region]) +
+				offset);
 		return 0;
 	}
 	pthread_mutex_lock(&p->lock);
@@ -458,9 +461,10 @@ static int pic_write(struct virq_device *dev, uint32_t vcpu, unsigned region,
 
 	(void)vcpu;
 	if (size != 1) {
-		virq_guest_error(dev, "%u-byte write of port 0x%llx", size,
-				 (unsigned long long)(region == 2 ? ELCR_PORT : ports[region]) +
-					 offset);
+		virq_guest_error(
+			dev, "%u-byte write of port 0x%llx", size,
+			(unsigned long long)(region == 2 ? ELCR_PORT : ports[region]) +
+				offset);
 		return 0;
 	}
 	pthread_mutex_lock(&p->lock);
@@ -604,8 +608,9 @@ static int pic_set_attr(struct virq_device *dev, uint32_t group, uint64_t attr,
 		if (reg_valid(which, attr, v))
 			*reg_of(&p->chip[which], attr) = v;
 		else
-			ret = virq_fail(EINVAL, "pic: value 0x%02x invalid for register %u",
-					v, (unsigned)attr);
+			ret = virq_fail(EINVAL,
+					"pic: value 0x%02x invalid for register %u", v,
+					(unsigned)attr);
 		break;
 	}
 	pic_unlock(p);
@@ -651,7 +656,8 @@ static int pic_create(struct virq_device *dev, const void *args)
 	virq_device_set_priv(dev, p);
 	ret = virq_device_add_chip(dev, VIRQ_X86_CHIP_PIC_MASTER, VIRQ_X86_PIC_PINS);
 	if (!ret)
-		ret = virq_device_add_chip(dev, VIRQ_X86_CHIP_PIC_SLAVE, VIRQ_X86_PIC_PINS);
+		ret = virq_device_add_chip(dev, VIRQ_X86_CHIP_PIC_SLAVE,
+					   VIRQ_X86_PIC_PINS);
 	for (unsigned which = 0; !ret && which < 2; which++)
 		ret = virq_device_add_region(dev, VIRQ_SPACE_PIO, ports[which], 2, which);
 	if (!ret)

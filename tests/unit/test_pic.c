@@ -457,16 +457,21 @@ static void test_attributes(void **state)
 	assert_int_equal(virq_device_has_attr(X.pic, VIRQ_PIC_GRP_LINE, 16), -ENXIO);
 	assert_int_equal(virq_device_has_attr(X.pic, 99, 0), -ENXIO);
 	assert_int_equal(virq_device_get_attr(X.pic, M, 0, &big, 8), -EINVAL);
-	assert_int_equal(virq_device_get_attr(X.pic, VIRQ_PIC_GRP_SYNC, 0, NULL, 0), -EPERM);
-	assert_int_equal(virq_device_set_attr(X.pic, M, VIRQ_PIC_PRIORITY_ADD, &v, 1), -EINVAL);
+	assert_int_equal(virq_device_get_attr(X.pic, VIRQ_PIC_GRP_SYNC, 0, NULL, 0),
+			 -EPERM);
+	assert_int_equal(virq_device_set_attr(X.pic, M, VIRQ_PIC_PRIORITY_ADD, &v, 1),
+			 -EINVAL);
 	v = 0x21;
-	assert_int_equal(virq_device_set_attr(X.pic, M, VIRQ_PIC_IRQ_BASE, &v, 1), -EINVAL);
+	assert_int_equal(virq_device_set_attr(X.pic, M, VIRQ_PIC_IRQ_BASE, &v, 1),
+			 -EINVAL);
 	v = 4;
-	assert_int_equal(virq_device_set_attr(X.pic, S, VIRQ_PIC_INIT_STATE, &v, 1), -EINVAL);
+	assert_int_equal(virq_device_set_attr(X.pic, S, VIRQ_PIC_INIT_STATE, &v, 1),
+			 -EINVAL);
 	v = 2;
 	assert_int_equal(virq_device_set_attr(X.pic, S, VIRQ_PIC_POLL, &v, 1), -EINVAL);
 	v = 0xff;
-	assert_int_equal(virq_device_set_attr(X.pic, M, VIRQ_PIC_ELCR_MASK, &v, 1), -EINVAL);
+	assert_int_equal(virq_device_set_attr(X.pic, M, VIRQ_PIC_ELCR_MASK, &v, 1),
+			 -EINVAL);
 	assert_int_equal(virq_device_set_attr(X.pic, S, VIRQ_PIC_ELCR, &v, 1), -EINVAL);
 	v = 0xf8;
 	assert_int_equal(virq_device_set_attr(X.pic, M, VIRQ_PIC_ELCR_MASK, &v, 1), 0);
@@ -494,8 +499,8 @@ static void test_save_restore(void **state)
 	(void)state;
 	out(0x20, 0xc2); /* some rotation */
 	out(0x4d1, 0x02);
-	pic_irq(9, 1);	/* level, slave */
-	pic_irq(4, 1);	/* edge */
+	pic_irq(9, 1); /* level, slave */
+	pic_irq(4, 1); /* edge */
 	pic_irq(6, 1);
 	assert_int_equal(virq_pic_read_irq(X.pic), 0x24);
 	out(0x21, 0x40);
@@ -512,8 +517,10 @@ static void test_save_restore(void **state)
 	for (uint64_t irq = 0; irq < 16; irq++) {
 		uint64_t m;
 
-		assert_int_equal(virq_device_get_attr(X.pic, VIRQ_PIC_GRP_LINE, irq, &m, 8), 0);
-		assert_int_equal(virq_device_set_attr(pic2, VIRQ_PIC_GRP_LINE, irq, &m, 8), 0);
+		assert_int_equal(
+			virq_device_get_attr(X.pic, VIRQ_PIC_GRP_LINE, irq, &m, 8), 0);
+		assert_int_equal(
+			virq_device_set_attr(pic2, VIRQ_PIC_GRP_LINE, irq, &m, 8), 0);
 	}
 	assert_int_equal(virq_device_set_attr(pic2, VIRQ_PIC_GRP_SYNC, 0, NULL, 0), 0);
 	assert_int_equal(virq_pic_output(pic2), virq_pic_output(X.pic));
@@ -521,11 +528,13 @@ static void test_save_restore(void **state)
 		v1 = virq_pic_read_irq(X.pic);
 		v2 = virq_pic_read_irq(pic2);
 		assert_int_equal(v1, v2);
-		assert_int_equal(virq_io_write(X.vm, 0, VIRQ_SPACE_PIO, 0x20, 1, 0x20), 0);
+		assert_int_equal(virq_io_write(X.vm, 0, VIRQ_SPACE_PIO, 0x20, 1, 0x20),
+				 0);
 		assert_int_equal(virq_io_write(vm2, 0, VIRQ_SPACE_PIO, 0x20, 1, 0x20), 0);
 		if (v1 == 0x22)
 			continue;
-		assert_int_equal(virq_io_write(X.vm, 0, VIRQ_SPACE_PIO, 0xa0, 1, 0x20), 0);
+		assert_int_equal(virq_io_write(X.vm, 0, VIRQ_SPACE_PIO, 0xa0, 1, 0x20),
+				 0);
 		assert_int_equal(virq_io_write(vm2, 0, VIRQ_SPACE_PIO, 0xa0, 1, 0x20), 0);
 	}
 	/* the line state came along: lowering it in the copy works */
@@ -576,7 +585,8 @@ static void test_mask_notifiers(void **state)
 	assert_false(X.masked[12]);
 	assert_int_equal(virq_io_write(X.vm, 0, VIRQ_SPACE_MMIO, 0xfec00010, 4, 0x51), 0);
 	assert_int_equal(X.mask_calls[12], 3); /* the mask did not change */
-	assert_int_equal(virq_io_write(X.vm, 0, VIRQ_SPACE_MMIO, 0xfec00010, 4, 0x10050), 0);
+	assert_int_equal(virq_io_write(X.vm, 0, VIRQ_SPACE_MMIO, 0xfec00010, 4, 0x10050),
+			 0);
 	assert_int_equal(X.mask_calls[12], 4);
 	assert_true(X.masked[12]);
 	/* bad arguments */
@@ -604,15 +614,24 @@ static void test_both_chips(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_init_sequence),	   T(test_edge_inta_eoi),
-		T(test_edge_coalescing),   T(test_masked),
-		T(test_level_elcr),	   T(test_spurious_irq7),
-		T(test_priority_nesting),  T(test_rotation),
-		T(test_special_mask),	   T(test_read_registers_and_poll),
-		T(test_auto_eoi),	   T(test_icw1_resets),
-		T(test_sources_or),	   T(test_byte_access_only),
-		T(test_attributes),	   T(test_save_restore),
-		T(test_reset),		   T(test_both_chips),
+		T(test_init_sequence),
+		T(test_edge_inta_eoi),
+		T(test_edge_coalescing),
+		T(test_masked),
+		T(test_level_elcr),
+		T(test_spurious_irq7),
+		T(test_priority_nesting),
+		T(test_rotation),
+		T(test_special_mask),
+		T(test_read_registers_and_poll),
+		T(test_auto_eoi),
+		T(test_icw1_resets),
+		T(test_sources_or),
+		T(test_byte_access_only),
+		T(test_attributes),
+		T(test_save_restore),
+		T(test_reset),
+		T(test_both_chips),
 		T(test_mask_notifiers),
 	};
 

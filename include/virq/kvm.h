@@ -89,14 +89,14 @@ int virq_kvm_irqfd_bind(struct virq_kvm *k, int eventfd, uint32_t gsi, uint32_t 
 int virq_kvm_irqfd_unbind(struct virq_kvm *k, int eventfd, uint32_t gsi);
 
 struct virq_kvm_stats {
-	uint64_t route_syncs;	  /* KVM_SET_GSI_ROUTING calls */
-	uint64_t routes;	  /* entries in KVM's table now */
-	uint64_t msis;		  /* KVM_SIGNAL_MSI calls */
-	uint64_t eoi_exits;	  /* virq_kvm_ioapic_eoi calls */
-	uint64_t extints;	  /* KVM_INTERRUPT injections */
-	uint64_t kvm_irqfds;	  /* irqfds bound in KVM now */
-	uint64_t virq_irqfds;	  /* irqfds bound through virq now */
-	uint64_t irqfds_moved;	  /* moved from KVM to virq by a route change */
+	uint64_t route_syncs;  /* KVM_SET_GSI_ROUTING calls */
+	uint64_t routes;       /* entries in KVM's table now */
+	uint64_t msis;	       /* KVM_SIGNAL_MSI calls */
+	uint64_t eoi_exits;    /* virq_kvm_ioapic_eoi calls */
+	uint64_t extints;      /* KVM_INTERRUPT injections */
+	uint64_t kvm_irqfds;   /* irqfds bound in KVM now */
+	uint64_t virq_irqfds;  /* irqfds bound through virq now */
+	uint64_t irqfds_moved; /* moved from KVM to virq by a route change */
 };
 void virq_kvm_get_stats(struct virq_kvm *k, struct virq_kvm_stats *st);
 

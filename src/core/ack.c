@@ -104,20 +104,22 @@ int virq_ack_notifier_add(struct virq_vm *vm, uint32_t gsi, virq_ack_fn fn, void
 int virq_ack_notifier_remove(struct virq_vm *vm, uint32_t gsi, virq_ack_fn fn,
 			     void *opaque)
 {
-	return hook_remove(vm, &(struct ack_hook){ .gsi = gsi, .fn = fn, .opaque = opaque });
+	return hook_remove(vm,
+			   &(struct ack_hook){ .gsi = gsi, .fn = fn, .opaque = opaque });
 }
 
-int virq_mask_notifier_add(struct virq_vm *vm, uint32_t gsi, virq_mask_fn fn, void *opaque)
+int virq_mask_notifier_add(struct virq_vm *vm, uint32_t gsi, virq_mask_fn fn,
+			   void *opaque)
 {
-	return hook_add(vm,
-			&(struct ack_hook){ .gsi = gsi, .mask_fn = fn, .opaque = opaque });
+	return hook_add(
+		vm, &(struct ack_hook){ .gsi = gsi, .mask_fn = fn, .opaque = opaque });
 }
 
 int virq_mask_notifier_remove(struct virq_vm *vm, uint32_t gsi, virq_mask_fn fn,
 			      void *opaque)
 {
-	return hook_remove(vm,
-			   &(struct ack_hook){ .gsi = gsi, .mask_fn = fn, .opaque = opaque });
+	return hook_remove(
+		vm, &(struct ack_hook){ .gsi = gsi, .mask_fn = fn, .opaque = opaque });
 }
 
 /* The opaque of @gsi's notifier @fn, or NULL.  Caller holds RCU read. */

@@ -45,10 +45,12 @@ int virq_kvm_attach(struct virq_vm *vm, const struct virq_kvm_config *cfg,
 
 	cap.args[0] = k->ioapic_pins;
 	if (ioctl(k->vm_fd, KVM_ENABLE_CAP, &cap) < 0) {
-		ret = virq_fail(errno,
-				errno == EEXIST ? "kvm attach: the VM has an irqchip or vCPUs already"
-						: "kvm attach: KVM_ENABLE_CAP(SPLIT_IRQCHIP): %s",
-				strerror(errno));
+		ret = virq_fail(
+			errno,
+			errno == EEXIST
+				? "kvm attach: the VM has an irqchip or vCPUs already"
+				: "kvm attach: KVM_ENABLE_CAP(SPLIT_IRQCHIP): %s",
+			strerror(errno));
 		goto out;
 	}
 	ret = kvm_routes_init(k);

@@ -69,8 +69,8 @@ int virq_kvm_irqfd_bind(struct virq_kvm *k, int eventfd, uint32_t gsi, uint32_t 
 	pthread_mutex_lock(&k->lock);
 	in_kvm = !(flags & VIRQ_IRQFD_RESAMPLE) && kvm_routes_is_msi(k, gsi);
 	if (find(k, eventfd, gsi)) {
-		ret = virq_fail(EBUSY, "kvm irqfd: fd %d is bound to GSI %u already", eventfd,
-				gsi);
+		ret = virq_fail(EBUSY, "kvm irqfd: fd %d is bound to GSI %u already",
+				eventfd, gsi);
 		goto out;
 	}
 	ret = in_kvm ? kvm_irqfd(k, eventfd, gsi, true)

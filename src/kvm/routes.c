@@ -82,8 +82,9 @@ static bool ioapic_pin_entry(struct virq_kvm *k, uint32_t pin,
 		return false;
 	level = (e & RE_LEVEL) || k->edge_eois;
 	/* the message ioapic.c sends, the trigger bit set where EOIs matter */
-	msi_entry(out, pin, 0xfee00000u | (uint32_t)(e >> 56) << 12 | (e & RE_DESTMODE ? 4u : 0),
-		  0, (uint32_t)(e & 0x7ff) | 1u << 14 | (level ? 1u << 15 : 0));
+	msi_entry(out, pin,
+		  0xfee00000u | (uint32_t)(e >> 56) << 12 | (e & RE_DESTMODE ? 4u : 0), 0,
+		  (uint32_t)(e & 0x7ff) | 1u << 14 | (level ? 1u << 15 : 0));
 	return true;
 }
 
@@ -96,7 +97,8 @@ static bool virq_gsi_entry(struct virq_kvm *k, uint32_t gsi,
 	if (virq_route_get(k->vm, gsi, e, 2) != 1 || e[0].kind != VIRQ_ROUTE_MSI)
 		return false;
 	/* x86 KVM refuses devids; the LAPICs do not need them */
-	msi_entry(out, gsi, e[0].u.msi.address_lo, e[0].u.msi.address_hi, e[0].u.msi.data);
+	msi_entry(out, gsi, e[0].u.msi.address_lo, e[0].u.msi.address_hi,
+		  e[0].u.msi.data);
 	return true;
 }
 

@@ -52,7 +52,7 @@ struct ioapic {
 	uint64_t redir[PINS];
 	uint64_t sources[PINS]; /* line level per source id */
 	uint32_t eoi_count[PINS];
-	uint32_t mask_changed; /* entries whose mask bit changed, not notified */
+	uint32_t mask_changed;	/* entries whose mask bit changed, not notified */
 	uint32_t entry_changed; /* entries whose message changed, not hooked */
 	ioapic_entry_hook_fn entry_hook;
 	void *entry_hook_opaque;
@@ -362,7 +362,7 @@ static int ioapic_write(struct virq_device *dev, uint32_t vcpu, unsigned region,
 	io->mask_changed = 0;
 	for (unsigned pin = 0; pin < PINS; pin++)
 		if (changed & (1u << pin))
-			masked |= (uint32_t)!!(io->redir[pin] & RE_MASK) << pin;
+			masked |= (uint32_t) !!(io->redir[pin] & RE_MASK) << pin;
 	pthread_mutex_unlock(&io->lock);
 	ioapic_run_entry_hook(io);
 	/* mask notifiers may re-enter set_pin, as ack notifiers do */
@@ -379,7 +379,7 @@ static int attr_size(uint32_t group, uint64_t attr)
 {
 	switch (group) {
 	case VIRQ_IOAPIC_GRP_REG:
-		return attr == VIRQ_IOAPIC_REG_BASE		? 8
+		return attr == VIRQ_IOAPIC_REG_BASE	       ? 8
 		       : attr <= VIRQ_IOAPIC_REG_IRR_DELIVERED ? 4
 							       : -1;
 	case VIRQ_IOAPIC_GRP_SYNC:

@@ -114,12 +114,15 @@ static void clear_irr(void)
 
 static void redir(uint32_t pin, uint64_t e)
 {
-	assert_int_equal(virq_io_write(X.v, 0, VIRQ_SPACE_MMIO, IOAPIC, 4, 0x10 + 2 * pin), 0);
-	assert_int_equal(virq_io_write(X.v, 0, VIRQ_SPACE_MMIO, IOAPIC + 0x10, 4, (uint32_t)e),
-			 0);
-	assert_int_equal(virq_io_write(X.v, 0, VIRQ_SPACE_MMIO, IOAPIC, 4, 0x11 + 2 * pin), 0);
 	assert_int_equal(
-		virq_io_write(X.v, 0, VIRQ_SPACE_MMIO, IOAPIC + 0x10, 4, (uint32_t)(e >> 32)), 0);
+		virq_io_write(X.v, 0, VIRQ_SPACE_MMIO, IOAPIC, 4, 0x10 + 2 * pin), 0);
+	assert_int_equal(
+		virq_io_write(X.v, 0, VIRQ_SPACE_MMIO, IOAPIC + 0x10, 4, (uint32_t)e), 0);
+	assert_int_equal(
+		virq_io_write(X.v, 0, VIRQ_SPACE_MMIO, IOAPIC, 4, 0x11 + 2 * pin), 0);
+	assert_int_equal(virq_io_write(X.v, 0, VIRQ_SPACE_MMIO, IOAPIC + 0x10, 4,
+				       (uint32_t)(e >> 32)),
+			 0);
 }
 
 static struct virq_kvm_stats stats(void)
@@ -330,8 +333,9 @@ static void test_extint_window(void **state)
 	assert_int_equal(virq_kvm_pre_run(X.k, X.vcpu, &run), 1);
 	assert_int_equal(run.request_interrupt_window, 0);
 	assert_int_equal(stats().extints, 1);
-	assert_int_equal(virq_device_get_attr(X.pic, VIRQ_PIC_GRP_MASTER, VIRQ_PIC_ISR, &isr, 1),
-			 0);
+	assert_int_equal(
+		virq_device_get_attr(X.pic, VIRQ_PIC_GRP_MASTER, VIRQ_PIC_ISR, &isr, 1),
+		0);
 	assert_int_equal(isr, 0x08);
 	virq_set_irq(X.v, 3, 0, 0);
 }

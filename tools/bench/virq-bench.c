@@ -54,7 +54,7 @@ double percentile(double *v, size_t n, double p)
 
 /* baseline < 0: none; ratio given by the caller (its direction varies) */
 void report(const char *bench, const char *metric, double value, const char *unit,
-		   double baseline, double ratio)
+	    double baseline, double ratio)
 {
 	if (json) {
 		printf("{\"bench\":\"%s\",\"metric\":\"%s\",\"value\":%.4g,\"unit\":\"%s\","

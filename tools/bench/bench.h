@@ -18,5 +18,6 @@ void report(const char *bench, const char *metric, double value, const char *uni
 void pin_to_cpu(int cpu);
 
 void bench_msix(void); /* bench_msix.c */
+void bench_x86(void);  /* bench_x86.c */
 
 #endif

@@ -518,6 +518,7 @@ static const struct {
 	{ "irqfd", bench_irqfd },
 	/* benches in their own files (bench.h) */
 	{ "msix", bench_msix },
+	{ "x86", bench_x86 },
 };
 
 #define NR_BENCHES (sizeof(benches) / sizeof(benches[0]))

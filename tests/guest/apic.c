@@ -46,6 +46,11 @@ bool lapic_irr_set(uint8_t vector)
 	return lapic_read(LAPIC_IRR + 0x10 * (vector / 32)) & (1u << (vector % 32));
 }
 
+bool lapic_tmr_set(uint8_t vector)
+{
+	return lapic_read(LAPIC_TMR + 0x10 * (vector / 32)) & (1u << (vector % 32));
+}
+
 uint32_t ioapic_read(uint32_t reg)
 {
 	*(volatile uint32_t *)IOAPIC_BASE = reg;
@@ -93,4 +98,12 @@ void irq_fence(void)
 	lapic_icr(0, ICR_SELF | ICR_FIXED | ICR_ASSERT | FENCE_VECTOR);
 	while (fence_seen < want)
 		sti_hlt();
+}
+
+uint32_t irq_wait_for(const volatile uint32_t *count, uint32_t want, unsigned max_fences)
+{
+	for (unsigned i = 0; i < max_fences && *count < want; i++)
+		irq_fence();
+	irq_fence();
+	return *count;
 }

@@ -109,6 +109,7 @@ void irq_set_handler(uint8_t vector, irq_handler_t fn);
 #define LAPIC_EOI 0xb0
 #define LAPIC_SVR 0xf0
 #define LAPIC_ISR 0x100
+#define LAPIC_TMR 0x180
 #define LAPIC_IRR 0x200
 #define LAPIC_ICR_LO 0x300
 #define LAPIC_ICR_HI 0x310
@@ -128,8 +129,17 @@ uint32_t lapic_id(void);
 void lapic_icr(uint32_t dest, uint32_t low); /* waits while busy */
 bool lapic_isr_set(uint8_t vector);
 bool lapic_irr_set(uint8_t vector);
+bool lapic_tmr_set(uint8_t vector);
 /* Return once every interrupt pending before the call was taken. */
 void irq_fence(void);
+/*
+ * Wait (fence after fence, at most @max_fences) until *@count reaches
+ * @want, then fence once more so that an extra interrupt would show up;
+ * return the count.  A bounded wait: a lost interrupt fails the test
+ * instead of hanging it.
+ */
+uint32_t irq_wait_for(const volatile uint32_t *count, uint32_t want, unsigned max_fences);
+#define IRQ_WAIT_FENCES 10000u /* about 1 s here */
 
 /* ---- IOAPIC ---- */
 #define IOAPIC_BASE 0xfec00000ul
@@ -146,6 +156,15 @@ uint32_t ioapic_redir_low(unsigned pin);
 void pic_init(uint8_t master_base, uint8_t slave_base); /* all masked */
 void pic_set_mask(uint16_t mask);			/* bit n = IRQ n */
 void pic_eoi(unsigned irq);
+/* OCW3 reads: bit n = IRQ n of the pair */
+uint16_t pic_read_isr(void);
+uint16_t pic_read_irr(void);
+#define PIC_MASTER_CMD 0x20
+#define PIC_MASTER_DATA 0x21
+#define PIC_SLAVE_CMD 0xa0
+#define PIC_SLAVE_DATA 0xa1
+#define PIC_OCW2_EOI 0x20	   /* non-specific EOI */
+#define PIC_OCW2_SPECIFIC_EOI 0x60 /* | IRQ level */
 
 /* ---- QEMU pc-testdev ---- */
 static inline void testdev_set_irq(unsigned gsi, int level)

@@ -27,3 +27,23 @@ void pic_eoi(unsigned irq)
 		outb(0xa0, 0x20);
 	outb(0x20, 0x20);
 }
+
+static uint16_t pic_read_ocw3(uint8_t ocw3)
+{
+	uint16_t v;
+
+	outb(0x20, ocw3);
+	outb(0xa0, ocw3);
+	v = (uint16_t)(inb(0x20) | inb(0xa0) << 8);
+	return v;
+}
+
+uint16_t pic_read_isr(void)
+{
+	return pic_read_ocw3(0x0b); /* OCW3: read ISR */
+}
+
+uint16_t pic_read_irr(void)
+{
+	return pic_read_ocw3(0x0a); /* OCW3: read IRR */
+}

@@ -2,22 +2,44 @@
 /*
  * KVM: the VM, its memory slot, the vCPUs and their run loops.
  *
- * Only the full in-kernel irqchip (KVM_CREATE_IRQCHIP: LAPICs, IOAPIC and
- * PIC in KVM) is wired so far.  With it KVM handles HLT, INIT and SIPI:
- * the APs sit in KVM_MP_STATE_UNINITIALIZED inside KVM_RUN until the
- * guest starts them, so the VMM just runs one thread per vCPU.
+ * Two interrupt controller set-ups:
+ *  - --kernel-irqchip: KVM_CREATE_IRQCHIP, LAPICs, IOAPIC and PIC in KVM;
+ *    devices raise lines with KVM_IRQ_LINE.
+ *  - default, split irqchip (split.c): LAPICs in KVM, IOAPIC and PIC in
+ *    virq.  PIO and MMIO exits go to virq first; KVM_EXIT_IOAPIC_EOI
+ *    goes to virq's IOAPIC; vCPU 0 runs virq_kvm_pre_run before every
+ *    KVM_RUN (ExtINT through KVM_INTERRUPT) and leaves KVM_RUN on
+ *    KVM_EXIT_IRQ_WINDOW_OPEN or when kicked.
+ * Either way the LAPICs are KVM's, so KVM handles HLT, INIT and SIPI: the
+ * APs sit in KVM_MP_STATE_UNINITIALIZED inside KVM_RUN until the guest
+ * starts them, and the VMM just runs one thread per vCPU.
+ *
+ * Kicking a vCPU (the PIC's INT rose, or the VM stops): set the vCPU's
+ * kvm_run.immediate_exit, then send its thread SIG_KICK, whose handler
+ * does nothing.  Either KVM_RUN has not started yet and returns EINTR at
+ * once because of immediate_exit, or it is running and the signal makes
+ * it return EINTR.  The thread clears immediate_exit right after KVM_RUN
+ * returns and only then looks at what to do (pre_run, stop), so no kick
+ * is lost.  A kick from the vCPU's own thread (a device it drove raised
+ * the PIC's INT) needs no signal: pre_run runs before its next KVM_RUN.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "pci.h"
 #include "vm.h"
+
+#define SIG_KICK SIGUSR1
+#define PIC_VCPU 0u /* the vCPU whose INTR the PIC drives (virq's default) */
 
 struct kvm_vcpu {
 	struct kvm_vm *vm;
@@ -25,17 +47,23 @@ struct kvm_vcpu {
 	int fd;
 	struct kvm_run *run;
 	pthread_t thread;
+	bool started; /* thread exists (atomic) */
+	bool done;    /* thread has returned (atomic) */
 };
 
 struct kvm_vm {
 	int kvm_fd, vm_fd;
 	unsigned nr_vcpus;
 	bool kernel_irqchip;
+	bool stop; /* atomic: every vCPU thread returns */
 	size_t run_size;
+	struct split *split; /* the split irqchip, or NULL */
 	struct kvm_vcpu vcpus[VM_MAX_VCPUS];
 	/* statistics, updated with relaxed atomics */
-	uint64_t exits_io, exits_mmio, exits_other;
+	uint64_t exits_io, exits_mmio, exits_window, exits_eoi, exits_intr, exits_other;
 };
+
+static _Thread_local struct kvm_vcpu *self;
 
 static int open_kvm(void)
 {
@@ -101,6 +129,24 @@ static int set_cpuid(struct kvm_vcpu *v, const struct kvm_cpuid2 *tmpl)
 	return r;
 }
 
+static void kick(struct kvm_vcpu *v)
+{
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&v->started, __ATOMIC_ACQUIRE) &&
+	    !__atomic_load_n(&v->done, __ATOMIC_ACQUIRE))
+		pthread_kill(v->thread, SIG_KICK);
+}
+
+/* virq's cpu_line sink (under the PIC's lock): the PIC's INT rose. */
+static void kick_from_virq(void *opaque, unsigned vcpu)
+{
+	struct kvm_vm *vm = opaque;
+
+	if (vcpu >= vm->nr_vcpus || &vm->vcpus[vcpu] == self)
+		return; /* its own thread runs pre_run before re-entering */
+	kick(&vm->vcpus[vcpu]);
+}
+
 int kvm_vm_create(const struct kvm_opts *opts, struct vm_mem *mem, struct kvm_vm **out)
 {
 	struct kvm_vm *vm = calloc(1, sizeof(*vm));
@@ -131,6 +177,10 @@ int kvm_vm_create(const struct kvm_opts *opts, struct vm_mem *mem, struct kvm_vm
 		fprintf(stderr, "virq-vm: KVM_CREATE_IRQCHIP: %s\n", strerror(errno));
 		goto fail;
 	}
+	/* the split irqchip must exist before the first vCPU */
+	if (!opts->kernel_irqchip &&
+	    split_create(vm->vm_fd, vm->nr_vcpus, kick_from_virq, vm, &vm->split) < 0)
+		goto fail;
 	struct kvm_userspace_memory_region slot = {
 		.slot = 0,
 		.guest_phys_addr = 0,
@@ -178,7 +228,7 @@ int kvm_vm_create(const struct kvm_opts *opts, struct vm_mem *mem, struct kvm_vm
 	return 0;
 fail:
 	free(cpuid);
-	return -1; /* the process exits; the fds go with it */
+	return -1; /* the process exits; the fds (and the split irqchip) go with it */
 }
 
 static void flat_segment(struct kvm_segment *s, uint16_t sel, uint8_t type)
@@ -226,7 +276,7 @@ int kvm_set_boot_state(struct kvm_vm *vm, uint32_t entry, uint32_t info)
 	return ioctl(v->fd, KVM_SET_REGS, &regs);
 }
 
-void kvm_irq_line(void *opaque, uint32_t gsi, int level)
+static void kvm_irq_line(void *opaque, uint32_t gsi, int level)
 {
 	struct kvm_vm *vm = opaque;
 	struct kvm_irq_level irq = { .irq = gsi, .level = (uint32_t)level };
@@ -234,25 +284,74 @@ void kvm_irq_line(void *opaque, uint32_t gsi, int level)
 		fprintf(stderr, "virq-vm: KVM_IRQ_LINE %u: %s\n", gsi, strerror(errno));
 }
 
-static void handle_io(struct kvm_run *run)
+/* For pci_setup() (pcitest.c): the VM fd, the split irqchip's virq VM. */
+int kvm_vm_fd(struct kvm_vm *vm)
 {
+	return vm->vm_fd;
+}
+
+struct virq_vm *kvm_virq_vm(struct kvm_vm *vm)
+{
+	return vm->split ? split_virq_vm(vm->split) : NULL;
+}
+
+int kvm_irq_hook(struct kvm_vm *vm, struct vm_irq *out)
+{
+	if (vm->split)
+		return split_irq_hook(vm->split, out);
+	out->set = kvm_irq_line;
+	out->opaque = vm;
+	return 0;
+}
+
+/* Port I/O: virq's PIC/ELCR ports first (split), then virq-vm's devices. */
+static void handle_io(struct kvm_vcpu *v, struct kvm_run *run)
+{
+	struct split *split = v->vm->split;
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	unsigned size = run->io.size;
+	bool out = run->io.direction == KVM_EXIT_IO_OUT;
+
 	for (uint32_t i = 0; i < run->io.count; i++, data += size) {
-		uint32_t val = 0;
-		if (run->io.direction == KVM_EXIT_IO_OUT) {
+		uint64_t val = 0;
+
+		if (out)
 			memcpy(&val, data, size);
-			pio_write(run->io.port, size, val);
+		if (split &&
+		    split_io(split, v->id, false, run->io.port, size, out, &val) == 0) {
+			if (!out)
+				memcpy(data, &val, size);
+			continue;
+		}
+		if (out) {
+			pio_write(run->io.port, size, (uint32_t)val);
 		} else {
-			val = pio_read(run->io.port, size);
-			memcpy(data, &val, size);
+			uint32_t v32 = pio_read(run->io.port, size);
+			memcpy(data, &v32, size);
 		}
 	}
 }
 
+/* MMIO outside RAM and KVM's LAPIC: virq's IOAPIC (split), else nothing. */
 static void handle_mmio(struct kvm_vcpu *v, struct kvm_run *run)
 {
 	static unsigned reported;
+	struct split *split = v->vm->split;
+	unsigned len = run->mmio.len <= 8 ? run->mmio.len : 8;
+	uint64_t val = 0;
+
+	if (split) {
+		if (run->mmio.is_write)
+			memcpy(&val, run->mmio.data, len);
+		if (split_io(split, v->id, true, run->mmio.phys_addr, len,
+			     run->mmio.is_write, &val) == 0) {
+			if (!run->mmio.is_write)
+				memcpy(run->mmio.data, &val, len);
+			return;
+		}
+	}
+	if (pci_mmio(run->mmio.phys_addr, len, run->mmio.is_write, run->mmio.data, v->id))
+		return; /* a PCI BAR (pci.c) */
 	if (!run->mmio.is_write)
 		memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
 	if (__atomic_fetch_add(&reported, 1, __ATOMIC_RELAXED) < 8)
@@ -272,17 +371,37 @@ static void guest_died(struct kvm_vcpu *v, const char *what)
 	vm_request_exit(VM_EXIT_GUEST);
 }
 
-static void *vcpu_thread(void *arg)
+static bool stopping(const struct kvm_vm *vm)
 {
-	struct kvm_vcpu *v = arg;
+	return __atomic_load_n(&vm->stop, __ATOMIC_SEQ_CST);
+}
+
+static void *vcpu_run_loop(struct kvm_vcpu *v)
+{
 	struct kvm_vm *vm = v->vm;
 	struct kvm_run *run = v->run;
-	char msg[96];
+	struct split *split = v->id == PIC_VCPU ? vm->split : NULL;
+	char msg[128];
+	int r;
 
 	for (;;) {
-		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+		if (stopping(vm))
+			return NULL;
+		if (split && (r = split_pre_run(split, v->fd, run)) < 0) {
+			snprintf(msg, sizeof(msg), "ExtINT injection: %s",
+				 split_last_error());
+			guest_died(v, msg);
+			return NULL;
+		}
+		r = ioctl(v->fd, KVM_RUN, 0);
+		/* a kick asked for this exit or came after it: either way the
+		 * loop's top sees what the kicker changed */
+		__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+		if (r < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				__atomic_fetch_add(&vm->exits_intr, 1, __ATOMIC_RELAXED);
 				continue;
+			}
 			snprintf(msg, sizeof(msg), "KVM_RUN: %s", strerror(errno));
 			guest_died(v, msg);
 			return NULL;
@@ -290,11 +409,28 @@ static void *vcpu_thread(void *arg)
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
 			__atomic_fetch_add(&vm->exits_io, 1, __ATOMIC_RELAXED);
-			handle_io(run);
+			handle_io(v, run);
 			break;
 		case KVM_EXIT_MMIO:
 			__atomic_fetch_add(&vm->exits_mmio, 1, __ATOMIC_RELAXED);
 			handle_mmio(v, run);
+			break;
+		case KVM_EXIT_IRQ_WINDOW_OPEN:
+			/* vCPU 0 can take the PIC's ExtINT: pre_run injects it */
+			__atomic_fetch_add(&vm->exits_window, 1, __ATOMIC_RELAXED);
+			break;
+		case KVM_EXIT_IOAPIC_EOI:
+			__atomic_fetch_add(&vm->exits_eoi, 1, __ATOMIC_RELAXED);
+			if (vm->split &&
+			    split_ioapic_eoi(vm->split, run->eoi.vector) < 0) {
+				snprintf(msg, sizeof(msg), "IOAPIC EOI 0x%x: %s",
+					 run->eoi.vector, split_last_error());
+				guest_died(v, msg);
+				return NULL;
+			}
+			break;
+		case KVM_EXIT_INTR:
+			__atomic_fetch_add(&vm->exits_intr, 1, __ATOMIC_RELAXED);
 			break;
 		case KVM_EXIT_SHUTDOWN:
 			guest_died(v, "guest shutdown (triple fault)");
@@ -328,23 +464,100 @@ static void *vcpu_thread(void *arg)
 	}
 }
 
+static void *vcpu_thread(void *arg)
+{
+	struct kvm_vcpu *v = arg;
+
+	self = v;
+	vcpu_run_loop(v);
+	__atomic_store_n(&v->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void on_kick(int sig)
+{
+	(void)sig; /* only makes KVM_RUN return EINTR */
+}
+
 int kvm_vm_start(struct kvm_vm *vm)
 {
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_kick; /* no SA_RESTART: KVM_RUN must return */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIG_KICK, &sa, NULL) < 0) {
+		fprintf(stderr, "virq-vm: sigaction: %s\n", strerror(errno));
+		return -1;
+	}
+	if (vm->split)
+		split_set_running(vm->split, true);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		int r = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread,
-				       &vm->vcpus[i]);
+		struct kvm_vcpu *v = &vm->vcpus[i];
+		int r = pthread_create(&v->thread, NULL, vcpu_thread, v);
 		if (r) {
 			fprintf(stderr, "virq-vm: vCPU thread %u: %s\n", i, strerror(r));
 			return -1;
 		}
+		__atomic_store_n(&v->started, true, __ATOMIC_RELEASE);
 	}
+	return 0;
+}
+
+int kvm_vm_stop(struct kvm_vm *vm)
+{
+	struct timespec dl;
+
+	__atomic_store_n(&vm->stop, true, __ATOMIC_SEQ_CST);
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_sec += 1;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct kvm_vcpu *v = &vm->vcpus[i];
+
+		if (!__atomic_load_n(&v->started, __ATOMIC_ACQUIRE))
+			continue;
+		/* kick until it has gone: the first kick is never lost
+		 * (immediate_exit); a thread busy in the VMM sees vm->stop */
+		for (;;) {
+			struct timespec now, nap = { 0, 1000000 };
+
+			kick(v);
+			if (pthread_tryjoin_np(v->thread, NULL) == 0)
+				break;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec > dl.tv_sec ||
+			    (now.tv_sec == dl.tv_sec && now.tv_nsec > dl.tv_nsec))
+				return -1;
+			nanosleep(&nap, NULL);
+		}
+		__atomic_store_n(&v->started, false, __ATOMIC_RELEASE);
+	}
+	if (vm->split) {
+		split_set_running(vm->split, false);
+		split_destroy(vm->split);
+		vm->split = NULL;
+	}
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		munmap(vm->vcpus[i].run, vm->run_size);
+		close(vm->vcpus[i].fd);
+	}
+	close(vm->vm_fd);
+	close(vm->kvm_fd);
+	free(vm);
 	return 0;
 }
 
 void kvm_print_stats(struct kvm_vm *vm, FILE *f)
 {
-	fprintf(f, "virq-vm: exits: io %llu, mmio %llu, other %llu\n",
+	fprintf(f,
+		"virq-vm: exits: io %llu, mmio %llu, irq window %llu, ioapic eoi %llu, "
+		"intr %llu, other %llu\n",
 		(unsigned long long)__atomic_load_n(&vm->exits_io, __ATOMIC_RELAXED),
 		(unsigned long long)__atomic_load_n(&vm->exits_mmio, __ATOMIC_RELAXED),
+		(unsigned long long)__atomic_load_n(&vm->exits_window, __ATOMIC_RELAXED),
+		(unsigned long long)__atomic_load_n(&vm->exits_eoi, __ATOMIC_RELAXED),
+		(unsigned long long)__atomic_load_n(&vm->exits_intr, __ATOMIC_RELAXED),
 		(unsigned long long)__atomic_load_n(&vm->exits_other, __ATOMIC_RELAXED));
+	if (vm->split)
+		split_print_stats(vm->split, f);
 }

@@ -14,6 +14,7 @@
 
 #include <virq/virq.h>
 
+#include "pci.h"
 #include "vm.h"
 
 #define MEM_MIN_MIB 2u
@@ -65,16 +66,19 @@ static int wait_exit(double timeout)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: virq-vm --kernel-irqchip [options] KERNEL\n"
+		"usage: virq-vm [options] KERNEL\n"
 		"  -k, --kernel FILE      multiboot kernel (or the first argument)\n"
 		"  -m, --mem MIB          guest RAM from address 0 (default 64, %u..%u)\n"
 		"  -s, --smp N            vCPUs (default 1, at most 64 and KVM's limit)\n"
 		"  -a, --append STR       kernel command line\n"
 		"  -i, --initrd F[,F...]  multiboot modules (\"file args\": the module string)\n"
 		"  -S, --serial FILE      UART output to FILE instead of stdout\n"
-		"  -K, --kernel-irqchip   KVM's full in-kernel irqchip (required for now)\n"
+		"  -K, --kernel-irqchip   KVM's full in-kernel irqchip (default: split,\n"
+		"                         LAPICs in KVM, IOAPIC and PIC in virq)\n"
 		"  -t, --timeout SEC      stop the guest after SEC seconds (status 124)\n"
 		"      --stats            print run time and exit counts on stderr\n"
+		"      --msix-vectors N   MSI-X vectors of the PCI test device (default 8)\n"
+		"      --msix-host-fire N its host thread's signals per run (default 16)\n"
 		"exit status: (v << 1) | 1 when the guest writes v to port 0xf4;\n"
 		"2 bad input, 4 guest crash, 77 /dev/kvm unusable, 124 time-out\n",
 		MEM_MIN_MIB, MEM_MAX_MIB);
@@ -148,6 +152,8 @@ int main(int argc, char **argv)
 	const char *serial = NULL;
 	int c;
 
+	if (pcitest_parse_args(&argc, argv) < 0) /* the --msix-* options */
+		return VM_EXIT_USAGE;
 	while ((c = getopt_long(argc, argv, "k:m:s:a:i:S:Kt:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
@@ -201,7 +207,7 @@ int main(int argc, char **argv)
 	if (optind < argc)
 		return fail("unexpected argument", argv[optind]);
 	if (!boot.kernel)
-		return fail("no kernel given (virq-vm --kernel-irqchip KERNEL)", NULL);
+		return fail("no kernel given (virq-vm [options] KERNEL)", NULL);
 	if (smp > VM_MAX_VCPUS) {
 		fprintf(stderr, "virq-vm: --smp %lu: at most %u vCPUs\n", smp,
 			VM_MAX_VCPUS);
@@ -214,10 +220,6 @@ int main(int argc, char **argv)
 		return fail("cannot allocate guest RAM", strerror(errno));
 	if (multiboot_load(&mem, &boot) < 0)
 		return VM_EXIT_USAGE;
-
-	if (!kernel_irqchip)
-		return fail("split irqchip not wired yet; run with --kernel-irqchip",
-			    NULL);
 
 	unsigned kvm_max = kvm_max_vcpus();
 	if (kvm_max && smp > kvm_max) {
@@ -233,7 +235,8 @@ int main(int argc, char **argv)
 			return fail("cannot open --serial file", serial);
 	}
 
-	struct kvm_opts kopts = { .nr_vcpus = (unsigned)smp, .kernel_irqchip = true };
+	struct kvm_opts kopts = { .nr_vcpus = (unsigned)smp,
+				  .kernel_irqchip = kernel_irqchip };
 	struct kvm_vm *kvm;
 	int r = kvm_vm_create(&kopts, &mem, &kvm);
 	if (r == -2)
@@ -241,12 +244,18 @@ int main(int argc, char **argv)
 	if (r < 0)
 		return VM_EXIT_GUEST;
 
-	/* Devices raise their lines through this hook (later: virq_set_irq). */
-	struct vm_irq irq = { .set = kvm_irq_line, .opaque = kvm };
-	struct uart *com1 = uart_create(0x3f8, 4, &irq, out_fd);
-	if (!com1 || debugexit_init(0xf4) < 0 || testdev_init(&irq) < 0 ||
+	/* Devices raise their lines through these hooks: KVM_IRQ_LINE, or
+	 * virq_set_irq with a source id for each device. */
+	struct vm_irq uart_irq, testdev_irq;
+	if (kvm_irq_hook(kvm, &uart_irq) < 0 || kvm_irq_hook(kvm, &testdev_irq) < 0)
+		return fail("cannot set up the interrupt lines", NULL);
+	struct uart *com1 = uart_create(0x3f8, 4, &uart_irq, out_fd);
+	if (!com1 || debugexit_init(0xf4) < 0 || testdev_init(&testdev_irq) < 0 ||
 	    fwcfg_init((uint32_t)smp, mem.size) < 0)
 		return fail("cannot set up the devices", NULL);
+	/* PCI bus 0 and the MSI-X test device (pci.c, pcitest.c) */
+	if (pci_setup(kvm_virq_vm(kvm), kvm_vm_fd(kvm), (unsigned)smp) < 0)
+		return fail("cannot set up PCI and the MSI-X test device", NULL);
 
 	if (kvm_set_boot_state(kvm, boot.entry, boot.info) < 0)
 		return fail("cannot set the boot vCPU's state", strerror(errno));
@@ -255,13 +264,19 @@ int main(int argc, char **argv)
 		return VM_EXIT_GUEST;
 	int status = wait_exit(timeout);
 	double t1 = now();
-	uart_flush(com1);
-	if (status == VM_EXIT_TIMEOUT)
-		fprintf(stderr, "virq-vm: timed out after %g s\n", timeout);
 	if (stats) {
 		fprintf(stderr, "virq-vm: ran %.3f ms, status %d\n", (t1 - t0) * 1e3,
 			status);
 		kvm_print_stats(kvm, stderr);
+		pcitest_print_stats(stderr);
 	}
+	/* Stop the vCPUs before anything goes away under them; if one does
+	 * not stop, the process exits around it. */
+	pci_stop(); /* its host thread uses the virq VM kvm_vm_stop frees */
+	if (kvm_vm_stop(kvm) < 0)
+		fprintf(stderr, "virq-vm: a vCPU thread did not stop\n");
+	uart_flush(com1);
+	if (status == VM_EXIT_TIMEOUT)
+		fprintf(stderr, "virq-vm: timed out after %g s\n", timeout);
 	exit(status);
 }

@@ -27,7 +27,10 @@ void *mem_ptr(const struct vm_mem *mem, uint64_t gpa, uint64_t len);
 
 /* ---- interrupt output of the devices ---- */
 struct vm_irq {
-	/* Drive GSI @gsi to @level (KVM_IRQ_LINE now, virq_set_irq later). */
+	/*
+	 * Drive GSI @gsi to @level: KVM_IRQ_LINE with --kernel-irqchip,
+	 * virq_set_irq() (one source id per device) with the split irqchip.
+	 */
 	void (*set)(void *opaque, uint32_t gsi, int level);
 	void *opaque;
 };
@@ -80,19 +83,60 @@ struct mb_boot {
 /* Load; on failure print one line on stderr and return -1. */
 int multiboot_load(struct vm_mem *mem, struct mb_boot *boot);
 
+/* ---- split irqchip through virq (split.c) ---- */
+struct split;
+struct kvm_run;
+/* Make vCPU @vcpu leave KVM_RUN and run virq_kvm_pre_run again. */
+typedef void (*split_kick_fn)(void *opaque, unsigned vcpu);
+/*
+ * The virq VM, its "ioapic" and "i8259" devices, KVM's default GSI table
+ * and the KVM backend (KVM_CAP_SPLIT_IRQCHIP): before any vCPU exists.
+ * Return 0, or -1 with a message printed.
+ */
+int split_create(int vm_fd, unsigned nr_vcpus, split_kick_fn kick, void *opaque,
+		 struct split **out);
+/* No vCPU may run any more. */
+void split_destroy(struct split *s);
+void split_set_running(struct split *s, bool running);
+/* A device's IRQ hook, with a virq source id of its own. */
+int split_irq_hook(struct split *s, struct vm_irq *out);
+/*
+ * A guest access: 0 if a virq region took it (reads fill *val), -ENOENT
+ * if none claims it (virq-vm's own devices then handle it).
+ */
+int split_io(struct split *s, unsigned vcpu, bool mmio, uint64_t addr, unsigned size,
+	     bool write, uint64_t *val);
+/* Before each KVM_RUN of vCPU 0 (the PIC's): ExtINT injection/window. */
+int split_pre_run(struct split *s, int vcpu_fd, struct kvm_run *run);
+/* KVM_EXIT_IOAPIC_EOI */
+int split_ioapic_eoi(struct split *s, uint8_t vector);
+const char *split_last_error(void);
+/* The virq VM (pcitest.c puts its MSI-X device in it). */
+struct virq_vm *split_virq_vm(struct split *s);
+void split_print_stats(struct split *s, FILE *f);
+
 /* ---- KVM (kvm.c) ---- */
 struct kvm_vm;
 struct kvm_opts {
 	unsigned nr_vcpus;
-	bool kernel_irqchip;
+	bool kernel_irqchip; /* KVM's full irqchip; else the split one (virq) */
 };
 /* Return 0, -1 with a message printed, or -2 when /dev/kvm is unusable. */
 int kvm_vm_create(const struct kvm_opts *opts, struct vm_mem *mem, struct kvm_vm **out);
 unsigned kvm_max_vcpus(void);
 int kvm_set_boot_state(struct kvm_vm *vm, uint32_t entry, uint32_t info);
 int kvm_vm_start(struct kvm_vm *vm);
-/* The IRQ hook devices use: KVM_IRQ_LINE on the in-kernel irqchip. */
-void kvm_irq_line(void *opaque, uint32_t gsi, int level);
+/*
+ * Stop every vCPU thread (kick and join) and free the VM, virq's objects
+ * included.  Returns 0, or -1 if a thread did not stop within a second
+ * (the VM is then left as it is: the process is about to exit).
+ */
+int kvm_vm_stop(struct kvm_vm *vm);
+/* The IRQ hook for one device: KVM_IRQ_LINE, or virq with its own source. */
+int kvm_irq_hook(struct kvm_vm *vm, struct vm_irq *out);
+/* For pci_setup(): the KVM VM fd; the split irqchip's virq VM or NULL. */
+int kvm_vm_fd(struct kvm_vm *vm);
+struct virq_vm *kvm_virq_vm(struct kvm_vm *vm);
 void kvm_print_stats(struct kvm_vm *vm, FILE *f);
 
 #endif

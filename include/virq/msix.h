@@ -24,7 +24,10 @@ struct virq_device;
  * an MSI carrying the entry's address and data; the vector is delivered
  * through that route, so a doorbell device, the VMM's msi sink and route
  * observers (a KVM mirror) all see it.  Disabling MSI-X frees the GSIs.
- * Those GSIs belong to the MSI-X device: the VMM must not change them.
+ * Those GSIs belong to the MSI-X device: the VMM must not change them,
+ * and must bind eventfds for a vector only with virq_msix_bind_irqfd (a
+ * virq_irqfd_bind / KVM irqfd on the vector's GSI would bypass the mask
+ * and the PBA: messages sent while masked, pending bits lost).
  */
 
 #define VIRQ_MSIX_MAX_VECTORS 2048u
@@ -54,14 +57,28 @@ struct virq_msix_ops {
 	 * Vector @vector's route changed: it got a GSI, its address/data
 	 * reached the route, or its GSI was freed (@gsi VIRQ_MSIX_NO_GSI).
 	 * @e is the entry the route now carries.  For VFIO / vhost
-	 * re-programming.  Called under the VM's configuration lock, never
-	 * under an MSI-X lock, in the order the changes were made: it may
-	 * read MSI-X state and routes; it must not unbind irqfds or destroy
-	 * devices.  Also called by a restore (VIRQ_MSIX_GRP_SYNC) for every
-	 * vector that has a GSI.
+	 * re-programming.  Mask changes are not route changes: see
+	 * mask_changed.
+	 * Locks: called under the VM's configuration lock, never under an
+	 * MSI-X lock, in the order the changes were made: it may read MSI-X
+	 * state and routes; it must not unbind irqfds or destroy devices.
+	 * A restore (VIRQ_MSIX_GRP_SYNC) calls it for every vector that has
+	 * a GSI, provided MSI-X is enabled in the restored state (a disabled
+	 * function holds no GSI).
 	 */
 	void (*route_changed)(void *opaque, struct virq_device *dev, uint32_t vector,
 			      uint32_t gsi, const struct virq_msix_entry *e);
+	/*
+	 * Vector @vector became masked (@masked true) or unmasked: its mask
+	 * bit, the function mask or MSI-X enable changed.  For a VMM that
+	 * delivers a vector around virq (VFIO/KVM bypass) and must follow
+	 * the guest's masks.  Called with the vector's lock held, before the
+	 * write that changed it returns, in order; it must not call into
+	 * this MSI-X device.  SYNC calls it once for every vector with its
+	 * restored state; a reset for every vector it masks.
+	 */
+	void (*mask_changed)(void *opaque, struct virq_device *dev, uint32_t vector,
+			     bool masked);
 };
 
 /* virq_msix_config.flags: devid is valid (an ARM ITS needs it) */
@@ -84,7 +101,7 @@ struct virq_msix_config {
 
 /*
  * Create an MSI-X function: all vectors masked, MSI-X disabled, PBA
- * clear.  -EINVAL bad config (reason in virq_last_error()).
+ * clear.  -EINVAL bad config, -ENOMEM (reason in virq_last_error()).
  */
 int virq_msix_create(struct virq_vm *vm, const struct virq_msix_config *cfg,
 		     struct virq_device **out);
@@ -97,7 +114,10 @@ int virq_msix_create(struct virq_vm *vm, const struct virq_msix_config *cfg,
  * return all ones.  The PBA is read-only (writes dropped).  Returns 0,
  * or -EINVAL if @dev is not an MSI-X device or @val is NULL.
  * A write that masks a vector returns only when no message of that
- * vector is in flight (the guest's mask + read-back flush).
+ * vector is in flight (the guest's mask + read-back flush).  A write
+ * whose route cannot be made (no free GSI) is still performed: the
+ * vector latches, the failure is counted and reported as a guest error,
+ * and the vector is retried (docs/msix.md).
  */
 int virq_msix_table_read(struct virq_device *dev, uint64_t offset, unsigned size,
 			 uint64_t *val);
@@ -120,7 +140,9 @@ int virq_msix_map(struct virq_device *dev, uint64_t table_addr, uint64_t pba_add
  * register: reads give enable, function mask and the table size; writes
  * take enable and function mask (other bits are read-only).  Enabling
  * routes every unmasked vector in one route commit; disabling frees
- * them in one.
+ * them in one.  Any write, even one that changes nothing, retries the
+ * vectors left without a GSI.  Returns 0 once the register is written
+ * (route failures as for table writes), -EINVAL not an MSI-X device.
  */
 int virq_msix_ctrl_read(struct virq_device *dev, uint16_t *val);
 int virq_msix_ctrl_write(struct virq_device *dev, uint16_t val);
@@ -151,7 +173,10 @@ int virq_msix_unbind_irqfd(struct virq_device *dev, uint32_t vector, int eventfd
 /*
  * VMM access to the table: get fills @e and, if @gsi is not NULL, the
  * vector's GSI (VIRQ_MSIX_NO_GSI if none).  set writes all four dwords as
- * one guest write would (route update, unmask delivering pending).
+ * one guest write would (route update, unmask delivering pending); the
+ * entry is stored even if its route cannot be made, which returns
+ * -ENOSPC (no free GSI: the vector latches and is retried) or the
+ * router's error, with a reason.
  */
 int virq_msix_get_entry(struct virq_device *dev, uint32_t vector,
 			struct virq_msix_entry *e, uint32_t *gsi);
@@ -173,28 +198,39 @@ struct virq_msix_stats {
 	uint64_t latched;      /* masked: a clear PBA bit set */
 	uint64_t coalesced;    /* masked: the PBA bit was already set */
 	uint64_t pending_sent; /* PBA bits cleared by an unmask, message sent */
-	uint64_t dropped; /* guest accesses dropped (size, alignment, range, PBA write) */
+	/* guest accesses dropped (size, alignment, range, PBA write) */
+	uint64_t dropped;
 	uint64_t route_commits; /* router commits made by this device */
-	uint64_t
-		route_failures; /* commits refused (e.g. -ENOSPC): vectors stay pending */
-	uint64_t gsis;		/* GSIs held now */
+	/* passes that left a vector unrouted (no GSI, commit refused) */
+	uint64_t route_failures;
+	uint64_t gsis; /* GSIs held now */
+	/* vectors that need a route and have none now: they latch, retried */
+	uint64_t unrouted;
 };
 int virq_msix_get_stats(struct virq_device *dev, struct virq_msix_stats *st);
 
 /*
  * Attributes (virq_device_get_attr / set_attr).  Setting state stores it
  * and delivers nothing, touching no route; SYNC, written last by a
- * restore, re-creates the routes (one commit), tells route_changed about
- * every routed vector, and sends what the restored state holds pending on
- * vectors that are unmasked.
+ * restore, re-creates the routes (one commit: a route already at a saved
+ * GSI is adopted only if it is exactly the vector's, else the vector gets
+ * a fresh GSI), tells route_changed about every routed vector and
+ * mask_changed about every vector, and sends what the restored state
+ * holds pending on vectors that are unmasked.  SYNC returns -ENOSPC (the
+ * other vectors routed) if a vector needing a route got no GSI.
  */
-#define VIRQ_MSIX_GRP_CTRL \
-	1		      /* attr 0: u32 Message Control (enable, mask all);
-				attr 1: u32 vector count (read-only) */
-#define VIRQ_MSIX_GRP_TABLE 2 /* attr = vector: struct virq_msix_entry */
-#define VIRQ_MSIX_GRP_PBA 3   /* attr = n: u64, the pending bits of vectors 64n.. */
-#define VIRQ_MSIX_GRP_GSI 4   /* attr = vector: u32 GSI or VIRQ_MSIX_NO_GSI */
-#define VIRQ_MSIX_GRP_SYNC 5  /* attr 0, size 0, write-only */
+/* attr 0: u32 Message Control (enable, mask all); attr 1: u32 vector
+ * count (read-only) */
+#define VIRQ_MSIX_GRP_CTRL 1
+/* attr = vector: struct virq_msix_entry */
+#define VIRQ_MSIX_GRP_TABLE 2
+/* attr = n: u64, the pending bits of vectors 64n.. */
+#define VIRQ_MSIX_GRP_PBA 3
+/* attr = vector: u32 GSI or VIRQ_MSIX_NO_GSI; -EBUSY if another vector
+ * (of this device or another) holds that GSI */
+#define VIRQ_MSIX_GRP_GSI 4
+/* attr 0, size 0, write-only */
+#define VIRQ_MSIX_GRP_SYNC 5
 
 #ifdef __cplusplus
 }

@@ -563,8 +563,8 @@ static int irqfd_bind(struct virq_vm *vm, int eventfd, uint32_t gsi, uint32_t fl
 			continue;
 		if (b->id == id) {
 			ret = virq_fail(
-				EBUSY, "irqfd_bind: eventfd %d is bound already (GSI %u)",
-				eventfd, b->gsi);
+				EBUSY, "irqfd_bind: eventfd %d is bound already (%s %u)",
+				eventfd, b->hook ? "MSI-X vector" : "GSI", b->gsi);
 			goto out;
 		}
 		/* the caller's number now names another file: the old one was

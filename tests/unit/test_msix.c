@@ -227,7 +227,8 @@ static void test_mask_notify_unmask_once(void **state)
 	assert_int_equal(testchip_msis(x->f.msi), 2);
 	assert_int_equal(pba(d, 0, 4), 0);
 	assert_int_equal(virq_msix_get_stats(d, &st), 0);
-	assert_int_equal(st.notifies, 2);
+	/* what the sink saw, against the counters: each went out once */
+	assert_int_equal(testchip_msis(x->f.msi), st.sent + st.pending_sent);
 	assert_int_equal(st.sent, 1);
 	assert_int_equal(st.latched, 1);
 	assert_int_equal(st.pending_sent, 1);
@@ -635,6 +636,9 @@ static void test_irqfd_through_mask(void **state)
 	program(d, 2, (uint32_t)MSI_DOORBELL, 0x52);
 	assert_int_equal(virq_msix_bind_irqfd(d, 2, efd), 0);
 	assert_int_equal(virq_msix_bind_irqfd(d, 1, efd), -EBUSY);
+#ifndef VIRQ_MSIX_OLD
+	assert_true(strstr(virq_last_error(), "(MSI-X vector 2)") != NULL);
+#endif
 	assert_int_equal(virq_irqfd_bind(x->f.vm, efd, 3, 0, -1), -EBUSY);
 	/* masked: the signal becomes a pending bit */
 	assert_int_equal(write(efd, &one, 8), 8);
@@ -824,6 +828,619 @@ static void test_mmio_map(void **state)
 	assert_int_equal(v, 2);
 }
 
+/* ---- GSI ownership, save/restore, retries (H1-H3, M1, M3-M5, L1) ---- */
+
+static struct virq_device *mkw(struct mfx *x, uint32_t nr, uint32_t base, uint32_t count)
+{
+	struct virq_msix_config c = { .nr_vectors = nr,
+				      .gsi_base = base,
+				      .gsi_count = count,
+				      .ops = { .route_changed = on_route },
+				      .opaque = &x->rec };
+	struct virq_device *d = NULL;
+
+	assert_int_equal(virq_msix_create(x->f.vm, &c, &d), 0);
+	return d;
+}
+
+static void set_attr_ok(struct virq_device *d, uint32_t grp, uint64_t attr,
+			const void *buf, size_t size)
+{
+	assert_int_equal(virq_device_set_attr(d, grp, attr, buf, size), 0);
+}
+
+/* A restore's attributes except GSIs (and SYNC), @e[v] and @pending[v]. */
+static void restore_state(struct virq_device *d, uint32_t nr, uint32_t ctrl_bits,
+			  const struct virq_msix_entry *e, uint64_t pba_word0)
+{
+	uint32_t u = ctrl_bits | (nr - 1);
+
+	set_attr_ok(d, VIRQ_MSIX_GRP_CTRL, 0, &u, 4);
+	for (uint32_t v = 0; v < nr; v++)
+		set_attr_ok(d, VIRQ_MSIX_GRP_TABLE, v, &e[v], sizeof(e[v]));
+	set_attr_ok(d, VIRQ_MSIX_GRP_PBA, 0, &pba_word0, 8);
+}
+
+/*
+ * The invariants: a vector with a GSI that needs its route has one that
+ * carries its message (and devid), and no vector that may send holds a
+ * PBA bit.
+ */
+static void check_routes(struct virq_vm *vm, struct virq_device *d, uint32_t nr,
+			 uint32_t devid)
+{
+	uint16_t c;
+
+	assert_int_equal(virq_msix_ctrl_read(d, &c), 0);
+	for (uint32_t v = 0; v < nr; v++) {
+		struct virq_msix_entry e;
+		struct virq_route_entry r;
+		uint32_t g;
+
+		assert_int_equal(virq_msix_get_entry(d, v, &e, &g), 0);
+		if (!(c & VIRQ_MSIX_CTRL_ENABLE) || (e.ctrl & VIRQ_MSIX_VECTOR_MASKED) ||
+		    g == VIRQ_MSIX_NO_GSI)
+			continue;
+		assert_int_equal(virq_route_get(vm, g, &r, 1), 1);
+		assert_int_equal(r.kind, VIRQ_ROUTE_MSI);
+		assert_int_equal(r.u.msi.address_lo, e.address_lo);
+		assert_int_equal(r.u.msi.address_hi, e.address_hi);
+		assert_int_equal(r.u.msi.data, e.data);
+		assert_int_equal(r.flags, devid ? VIRQ_MSI_VALID_DEVID : 0);
+		if (devid)
+			assert_int_equal(r.u.msi.devid, devid);
+		if (!(c & VIRQ_MSIX_CTRL_MASKALL))
+			assert_int_equal(virq_msix_get_pending(d, v), 0);
+	}
+}
+
+/* H1: a restore may not take another device's GSI, at attr time or at SYNC. */
+static void test_restore_foreign_gsi(void **state)
+{
+	struct mfx *x = *state;
+	struct virq_device *a = mkw(x, 2, 100, 16), *b = mkw(x, 2, 100, 16);
+	struct virq_msix_entry e[2] = { { (uint32_t)MSI_DOORBELL, 0, 0x0b, 0 },
+					{ (uint32_t)MSI_DOORBELL, 0, 0x0c, 1 } };
+	struct virq_route_entry r;
+	uint32_t ga, u;
+
+	ctrl(a, VIRQ_MSIX_CTRL_ENABLE);
+	program(a, 0, (uint32_t)MSI_DOORBELL, 0x0a);
+	vmask(a, 0, false);
+	ga = gsi_of(a, 0);
+	assert_int_equal(ga, 100);
+
+	/* B restored with a GSI that A holds: refused, with a reason */
+	restore_state(b, 2, VIRQ_MSIX_CTRL_ENABLE, e, 0);
+	assert_int_equal(virq_device_set_attr(b, VIRQ_MSIX_GRP_GSI, 0, &ga, 4), -EBUSY);
+	assert_true(strstr(virq_last_error(), "msix.0 vector 0") != NULL);
+	/* ... and so is a GSI held by another vector of the same device */
+	u = 110;
+	set_attr_ok(b, VIRQ_MSIX_GRP_GSI, 1, &u, 4);
+	assert_int_equal(virq_device_set_attr(b, VIRQ_MSIX_GRP_GSI, 0, &u, 4), -EBUSY);
+	set_attr_ok(b, VIRQ_MSIX_GRP_SYNC, 0, NULL, 0);
+	assert_int_not_equal(gsi_of(b, 0), ga);
+	assert_int_not_equal(gsi_of(b, 0), VIRQ_MSIX_NO_GSI);
+	assert_int_equal(gsi_of(b, 1), 110);
+	check_routes(x->f.vm, a, 2, 0);
+	check_routes(x->f.vm, b, 2, 0);
+
+	/* A's notify still delivers A's message; B's its own */
+	assert_int_equal(virq_msix_notify(a, 0), VIRQ_MSIX_SENT);
+	assert_int_equal(msis_slot(x->f.msi, 0x0a), 1);
+	assert_int_equal(msis_slot(x->f.msi, 0x0b), 0);
+	assert_int_equal(virq_msix_notify(b, 0), VIRQ_MSIX_SENT);
+	assert_int_equal(msis_slot(x->f.msi, 0x0b), 1);
+	/* B going away leaves A's route alone */
+	assert_int_equal(virq_device_destroy(b), 0);
+	assert_int_equal(virq_route_get(x->f.vm, ga, &r, 1), 1);
+	assert_int_equal(r.u.msi.data, 0x0a);
+	assert_int_equal(virq_msix_notify(a, 0), VIRQ_MSIX_SENT);
+	assert_int_equal(msis_slot(x->f.msi, 0x0a), 2);
+}
+
+/* H1: a route at the saved GSI that is not this vector's: re-allocated,
+ * the other route left alone (also when the device goes). */
+static void test_restore_gsi_held_by_vmm(void **state)
+{
+	struct mfx *x = *state;
+	struct virq_device *b = mkw(x, 2, 200, 8);
+	struct virq_msix_entry e[2] = { { (uint32_t)MSI_DOORBELL, 0, 0x21, 0 },
+					{ (uint32_t)MSI_DOORBELL, 0, 0x22, 0 } };
+	struct virq_route_entry r;
+	uint32_t g0 = 201, g1 = 202;
+
+	/* the VMM routed 201 to something else, and 202 to the same MSI but
+	 * without... nothing: 202 holds exactly what vector 1 would route */
+	assert_int_equal(route_add1(x->f.vm, msi_entry(201, 0x77)), 0);
+	assert_int_equal(route_add1(x->f.vm, msi_entry(202, 0x22)), 0);
+	restore_state(b, 2, VIRQ_MSIX_CTRL_ENABLE, e, 3);
+	set_attr_ok(b, VIRQ_MSIX_GRP_GSI, 0, &g0, 4);
+	set_attr_ok(b, VIRQ_MSIX_GRP_GSI, 1, &g1, 4);
+	x->rec.calls = 0;
+	set_attr_ok(b, VIRQ_MSIX_GRP_SYNC, 0, NULL, 0);
+	/* vector 0 moved; vector 1 adopted its restored route */
+	assert_int_not_equal(gsi_of(b, 0), 201);
+	assert_int_equal(gsi_of(b, 1), 202);
+	assert_int_equal(x->rec.calls, 2);
+	assert_int_equal(virq_route_get(x->f.vm, 201, &r, 1), 1);
+	assert_int_equal(r.u.msi.data, 0x77);
+	check_routes(x->f.vm, b, 2, 0);
+	/* the restored pending bits went out through the right routes */
+	assert_int_equal(msis_slot(x->f.msi, 0x21), 1);
+	assert_int_equal(msis_slot(x->f.msi, 0x22), 1);
+	assert_int_equal(msis_slot(x->f.msi, 0x77), 0);
+	/* disabling removes what the device made or adopted, nothing else */
+	ctrl(b, 0);
+	assert_int_equal(virq_route_get(x->f.vm, 201, &r, 1), 1);
+	assert_int_equal(virq_route_get(x->f.vm, 202, &r, 1), 0);
+	assert_int_equal(virq_device_destroy(b), 0);
+	assert_int_equal(virq_route_get(x->f.vm, 201, &r, 1), 1);
+}
+
+/* H2: one SYNC pass never gives one GSI to two vectors. */
+static void test_restore_no_double_gsi(void **state)
+{
+	struct mfx *x = *state;
+	struct virq_device *c = mkw(x, 2, 200, 16);
+	struct virq_msix_entry e[2] = { { (uint32_t)MSI_DOORBELL, 0, 1, 0 },
+					{ (uint32_t)MSI_DOORBELL, 0, 2, 0 } };
+	uint32_t g = 200; /* = gsi_base: where vector 0's allocation starts */
+
+	restore_state(c, 2, VIRQ_MSIX_CTRL_ENABLE, e, 3);
+	set_attr_ok(c, VIRQ_MSIX_GRP_GSI, 1, &g, 4);
+	set_attr_ok(c, VIRQ_MSIX_GRP_SYNC, 0, NULL, 0);
+	assert_int_equal(gsi_of(c, 1), 200);
+	assert_int_not_equal(gsi_of(c, 0), 200);
+	assert_int_not_equal(gsi_of(c, 0), VIRQ_MSIX_NO_GSI);
+	assert_int_equal(virq_msix_get_pending(c, 0), 0);
+	assert_int_equal(virq_msix_get_pending(c, 1), 0);
+	assert_int_equal(msis_slot(x->f.msi, 1), 1);
+	assert_int_equal(msis_slot(x->f.msi, 2), 1);
+	check_routes(x->f.vm, c, 2, 0);
+}
+
+/* M3: the routing table restored first (routes adopted, updated in
+ * place), route content with devid, and two devices restored. */
+static void test_restore_routes_first(void **state)
+{
+	struct mfx *x = *state;
+	struct virq_msix_config c = { .nr_vectors = 8,
+				      .flags = VIRQ_MSIX_DEVID,
+				      .devid = 0x42,
+				      .gsi_base = 300,
+				      .gsi_count = 32,
+				      .ops = { .route_changed = on_route },
+				      .opaque = &x->rec };
+	struct virq_device *src[2], *dst[2];
+	struct virq_route_entry saved[2][8];
+	struct virq_msix_entry e[2][8];
+	uint32_t g[2][8], u;
+	uint64_t w[2], entries;
+
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(virq_msix_create(x->f.vm, &c, &src[i]), 0);
+		ctrl(src[i], VIRQ_MSIX_CTRL_ENABLE);
+		for (uint32_t v = 0; v < 8; v++) {
+			program(src[i], v, (uint32_t)MSI_DOORBELL, 16u * i + v);
+			if (v % 3)
+				vmask(src[i], v, false);
+		}
+		/* vector 1: masked, and its message rewritten while masked
+		 * (the saved route is stale) */
+		vmask(src[i], 1, true);
+		tw(src[i], 16 + 8, 4, 16u * i + 9);
+		assert_int_equal(virq_msix_notify(src[i], 1), VIRQ_MSIX_PENDING);
+		assert_int_equal(virq_msix_notify(src[i], 0), VIRQ_MSIX_PENDING);
+	}
+	/* save: device state and the routing table */
+	for (int i = 0; i < 2; i++) {
+		for (uint32_t v = 0; v < 8; v++) {
+			assert_int_equal(virq_device_get_attr(src[i], VIRQ_MSIX_GRP_TABLE,
+							      v, &e[i][v],
+							      sizeof(e[i][v])),
+					 0);
+			g[i][v] = gsi_of(src[i], v);
+			if (g[i][v] != VIRQ_MSIX_NO_GSI)
+				assert_int_equal(
+					virq_route_get(x->f.vm, g[i][v], &saved[i][v], 1),
+					1);
+		}
+		assert_int_equal(
+			virq_device_get_attr(src[i], VIRQ_MSIX_GRP_PBA, 0, &w[i], 8), 0);
+	}
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(virq_device_destroy(src[i]), 0);
+	entries = route_entries(x->f.vm);
+	/* restore: the routing table first (as a snapshot does) */
+	for (int i = 0; i < 2; i++)
+		for (uint32_t v = 0; v < 8; v++)
+			if (g[i][v] != VIRQ_MSIX_NO_GSI)
+				assert_int_equal(route_add1(x->f.vm, saved[i][v]), 0);
+	entries = route_entries(x->f.vm) - entries;
+	assert_int_equal(entries, 10);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(virq_msix_create(x->f.vm, &c, &dst[i]), 0);
+		restore_state(dst[i], 8, VIRQ_MSIX_CTRL_ENABLE, e[i], w[i]);
+		for (uint32_t v = 0; v < 8; v++)
+			if (g[i][v] != VIRQ_MSIX_NO_GSI)
+				set_attr_ok(dst[i], VIRQ_MSIX_GRP_GSI, v, &g[i][v], 4);
+	}
+	/* the first device's GSIs are the second's no more than before */
+	u = g[0][2];
+	assert_int_equal(virq_device_set_attr(dst[1], VIRQ_MSIX_GRP_GSI, 0, &u, 4),
+			 -EBUSY);
+	for (int i = 0; i < 2; i++) {
+		uint64_t before = route_entries(x->f.vm);
+
+		x->rec.calls = 0;
+		set_attr_ok(dst[i], VIRQ_MSIX_GRP_SYNC, 0, NULL, 0);
+		/* every route equal to the vector's adopted: GSI kept, no
+		 * entry added.  Vector 1's saved route is stale (its message
+		 * changed while masked), so it is not provably this vector's:
+		 * left alone, and vector 1 gets a fresh GSI */
+		assert_int_equal(route_entries(x->f.vm), before + 1);
+		assert_int_equal(x->rec.calls, 5);
+		for (uint32_t v = 0; v < 8; v++)
+			if (v != 1)
+				assert_int_equal(gsi_of(dst[i], v), g[i][v]);
+		assert_int_not_equal(gsi_of(dst[i], 1), g[i][1]);
+		assert_int_not_equal(gsi_of(dst[i], 1), VIRQ_MSIX_NO_GSI);
+		check_routes(x->f.vm, dst[i], 8, 0x42);
+		{
+			struct virq_route_entry r;
+
+			assert_int_equal(virq_route_get(x->f.vm, g[i][1], &r, 1), 1);
+			assert_int_equal(r.u.msi.data, 16u * i + 1);
+			assert_int_equal(
+				virq_route_get(x->f.vm, gsi_of(dst[i], 1), &r, 1), 1);
+			assert_int_equal(r.u.msi.data, 16u * i + 9);
+			assert_int_equal(r.u.msi.devid, 0x42);
+		}
+		/* pending: vector 0 masked (waits), vector 1 masked (waits) */
+		assert_int_equal(virq_msix_get_pending(dst[i], 0), 1);
+		vmask(dst[i], 1, false);
+		assert_int_equal(msis_slot(x->f.msi, 16u * i + 9), 1);
+		assert_int_equal(testchip_last_msi(x->f.msi).devid, 0x42);
+	}
+}
+
+/* M3: a SYNC that fails (no GSI for every vector) routes what it can,
+ * says so, and the rest follows when a GSI is freed. */
+static void test_restore_sync_fails(void **state)
+{
+	struct mfx *x = *state;
+	struct virq_device *hog = mkw(x, 1, 400, 4), *d = mkw(x, 4, 400, 4);
+	struct virq_msix_entry e[4];
+	struct virq_msix_stats st;
+
+	ctrl(hog, VIRQ_MSIX_CTRL_ENABLE);
+	vmask(hog, 0, false);
+	for (uint32_t v = 0; v < 4; v++)
+		e[v] = (struct virq_msix_entry){ (uint32_t)MSI_DOORBELL, 0, 0x30 + v, 0 };
+	restore_state(d, 4, VIRQ_MSIX_CTRL_ENABLE, e, 0xf);
+	assert_int_equal(virq_device_set_attr(d, VIRQ_MSIX_GRP_SYNC, 0, NULL, 0),
+			 -ENOSPC);
+	assert_true(strstr(virq_last_error(), "no free GSI") != NULL);
+	assert_int_equal(virq_msix_get_stats(d, &st), 0);
+	assert_int_equal(st.gsis, 3);
+#ifndef VIRQ_MSIX_OLD
+	assert_int_equal(st.unrouted, 1);
+#endif
+	check_routes(x->f.vm, d, 4, 0);
+	assert_int_equal(msis_slot(x->f.msi, 0x30) + msis_slot(x->f.msi, 0x31) +
+				 msis_slot(x->f.msi, 0x32) + msis_slot(x->f.msi, 0x33),
+			 3);
+	/* the other device frees its GSI: the starved vector gets it */
+	ctrl(hog, 0);
+	assert_int_equal(virq_msix_get_stats(d, &st), 0);
+	assert_int_equal(st.gsis, 4);
+	for (uint32_t v = 0; v < 4; v++)
+		assert_int_equal(msis_slot(x->f.msi, 0x30 + v), 1);
+	assert_int_equal(pba(d, 0, 8), 0);
+	check_routes(x->f.vm, d, 4, 0);
+}
+
+/* H3: a window smaller than the unmasked vectors: those that got a GSI
+ * work at once, the rest latch and are retried. */
+static void test_window_retry(void **state)
+{
+	struct mfx *x = *state;
+	struct virq_device *d = mkw(x, 32, 100, 16), *other = mkw(x, 4, 100, 16);
+	uint32_t starved = VIRQ_MSIX_NO_GSI, routed = VIRQ_MSIX_NO_GSI;
+	struct virq_msix_stats st;
+	struct virq_route_txn *t;
+
+	/* another device takes 4 of the 16, the VMM one */
+	assert_int_equal(route_add1(x->f.vm, msi_entry(115, 1)), 0);
+	ctrl(other, VIRQ_MSIX_CTRL_ENABLE);
+	for (uint32_t v = 0; v < 4; v++)
+		vmask(other, v, false);
+	for (uint32_t v = 0; v < 32; v++) {
+		program(d, v, (uint32_t)MSI_DOORBELL, v);
+		vmask(d, v, false);
+		virq_msix_notify(d, v); /* latched: MSI-X is disabled */
+	}
+	ctrl(d, VIRQ_MSIX_CTRL_ENABLE);
+	assert_int_equal(virq_msix_get_stats(d, &st), 0);
+	assert_int_equal(st.gsis, 11);
+	assert_true(st.route_failures >= 1);
+#ifndef VIRQ_MSIX_OLD
+	assert_int_equal(st.unrouted, 21);
+#endif
+	for (uint32_t v = 0; v < 32; v++) {
+		if (gsi_of(d, v) == VIRQ_MSIX_NO_GSI)
+			starved = v;
+		else
+			routed = v;
+	}
+	assert_int_equal(virq_msix_notify(d, routed), VIRQ_MSIX_SENT);
+	assert_int_equal(virq_msix_notify(d, starved), VIRQ_MSIX_PENDING);
+	check_routes(x->f.vm, d, 32, 0);
+
+	/* another MSI-X device frees its GSIs: retried at once */
+	ctrl(other, 0);
+	assert_int_equal(virq_msix_get_stats(d, &st), 0);
+	assert_int_equal(st.gsis, 15);
+	check_routes(x->f.vm, d, 32, 0);
+	/* the VMM frees its GSI (virq does not watch): a function-mask
+	 * toggle retries */
+	assert_int_equal(virq_route_begin(x->f.vm, &t), 0);
+	assert_int_equal(virq_route_remove_gsi(t, 115), 0);
+	assert_int_equal(virq_route_commit(t), 0);
+	ctrl(d, VIRQ_MSIX_CTRL_ENABLE | VIRQ_MSIX_CTRL_MASKALL);
+	ctrl(d, VIRQ_MSIX_CTRL_ENABLE);
+	assert_int_equal(virq_msix_get_stats(d, &st), 0);
+	assert_int_equal(st.gsis, 16);
+#ifndef VIRQ_MSIX_OLD
+	assert_int_equal(st.unrouted, 16);
+#endif
+	check_routes(x->f.vm, d, 32, 0);
+	/* each vector routed sent its latched fire once */
+	for (uint32_t v = 0; v < 32; v++)
+		assert_int_equal(msis_slot(x->f.msi, v), gsi_of(d, v) == VIRQ_MSIX_NO_GSI
+								 ? 0
+								 : 1 + (v == routed));
+}
+
+/* H3: a Message Control write that changes nothing retries. */
+static void test_ctrl_rewrite_retries(void **state)
+{
+	struct mfx *x = *state;
+	struct virq_device *d = mkw(x, 2, 500, 2);
+	struct virq_route_txn *t;
+
+	assert_int_equal(route_add1(x->f.vm, msi_entry(500, 1)), 0);
+	assert_int_equal(route_add1(x->f.vm, msi_entry(501, 1)), 0);
+	program(d, 0, (uint32_t)MSI_DOORBELL, 0x40);
+	vmask(d, 0, false);
+	ctrl(d, VIRQ_MSIX_CTRL_ENABLE);
+	assert_int_equal(gsi_of(d, 0), VIRQ_MSIX_NO_GSI);
+	assert_int_equal(virq_msix_notify(d, 0), VIRQ_MSIX_PENDING);
+	/* the VMM frees one of its GSIs */
+	assert_int_equal(virq_route_begin(x->f.vm, &t), 0);
+	assert_int_equal(virq_route_remove_gsi(t, 501), 0);
+	assert_int_equal(virq_route_commit(t), 0);
+	ctrl(d, VIRQ_MSIX_CTRL_ENABLE);
+	assert_int_equal(gsi_of(d, 0), 501);
+	assert_int_equal(msis_slot(x->f.msi, 0x40), 1);
+	assert_int_equal(virq_msix_get_pending(d, 0), 0);
+}
+
+/* M1: the VMM's set_entry reports a route it could not make. */
+static void test_set_entry_error(void **state)
+{
+	struct mfx *x = *state;
+	struct virq_device *d = mkw(x, 2, 600, 1);
+	struct virq_msix_entry e = { (uint32_t)MSI_DOORBELL, 0, 0x50, 0 }, g;
+	uint64_t errs;
+
+	assert_int_equal(route_add1(x->f.vm, msi_entry(600, 1)), 0);
+	ctrl(d, VIRQ_MSIX_CTRL_ENABLE);
+	assert_int_equal(virq_msix_set_entry(d, 0, &e), -ENOSPC);
+	assert_true(strstr(virq_last_error(), "no free GSI") != NULL);
+	/* stored all the same, and latching */
+	assert_int_equal(virq_msix_get_entry(d, 0, &g, NULL), 0);
+	assert_int_equal(g.data, 0x50);
+	assert_int_equal(virq_msix_notify(d, 0), VIRQ_MSIX_PENDING);
+	/* the guest's write is performed, and reported as a guest error */
+	errs = virq_vm_guest_errors(x->f.vm);
+	tw(d, 12, 4, 0);
+	assert_true(virq_vm_guest_errors(x->f.vm) > errs);
+}
+
+/* M4: writes to a masked vector do not wait for the config lock. */
+struct holder {
+	struct virq_device *d;
+	bool go, held, timed_out; /* atomics */
+};
+
+static void on_route_hold(void *opaque, struct virq_device *dev, uint32_t vector,
+			  uint32_t gsi, const struct virq_msix_entry *e)
+{
+	struct holder *h = opaque;
+
+	(void)dev;
+	(void)vector;
+	(void)gsi;
+	(void)e;
+	__atomic_store_n(&h->held, true, __ATOMIC_RELEASE);
+	for (int i = 0; i < 2000 && !__atomic_load_n(&h->go, __ATOMIC_ACQUIRE); i++)
+		usleep(1000);
+	if (!__atomic_load_n(&h->go, __ATOMIC_ACQUIRE))
+		__atomic_store_n(&h->timed_out, true, __ATOMIC_RELEASE);
+}
+
+static void *enable_fn(void *arg)
+{
+	struct holder *h = arg;
+
+	virq_msix_ctrl_write(h->d, VIRQ_MSIX_CTRL_ENABLE);
+	return NULL;
+}
+
+static void test_masked_write_no_config_lock(void **state)
+{
+	struct mfx *x = *state;
+	struct holder h = { 0 };
+	struct virq_msix_config c = { .nr_vectors = 1,
+				      .ops = { .route_changed = on_route_hold },
+				      .opaque = &h };
+	struct virq_device *d = mk(x, 4);
+	uint64_t commits;
+	pthread_t th;
+
+	assert_int_equal(virq_msix_create(x->f.vm, &c, &h.d), 0);
+	assert_int_equal(virq_msix_table_write(h.d, 12, 4, 0), 0);
+	ctrl(d, VIRQ_MSIX_CTRL_ENABLE);
+	program(d, 1, (uint32_t)MSI_DOORBELL, 0x11);
+	vmask(d, 1, false);
+	vmask(d, 1, true);
+	commits = route_commits(x->f.vm);
+	/* another thread holds the VM's configuration lock ... */
+	assert_int_equal(pthread_create(&th, NULL, enable_fn, &h), 0);
+	while (!__atomic_load_n(&h.held, __ATOMIC_ACQUIRE))
+		usleep(100);
+	/* ... while the guest rewrites masked vectors */
+	for (uint32_t i = 0; i < 100; i++) {
+		program(d, 1, DOORBELL_B, i);
+		program(d, 2, DOORBELL_B, i);
+	}
+	__atomic_store_n(&h.go, true, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_false(h.timed_out);
+	assert_int_equal(route_commits(x->f.vm), commits + 1); /* the enable's */
+	/* the route follows at the unmask, before the pending bit is sent */
+	assert_int_equal(virq_msix_notify(d, 1), VIRQ_MSIX_PENDING);
+	vmask(d, 1, false);
+	assert_int_equal(testchip_msis(x->b), 1);
+	assert_int_equal(testchip_last_msi(x->b).data, 99);
+	check_routes(x->f.vm, d, 4, 0);
+}
+
+#ifndef VIRQ_MSIX_OLD
+/* M5: mask_changed follows the effective mask of each vector. */
+struct mrec {
+	unsigned calls;
+	uint32_t vector;
+	bool masked;
+	uint64_t state; /* bit v: vector v masked, as told */
+};
+
+static void on_mask(void *opaque, struct virq_device *dev, uint32_t vector, bool masked)
+{
+	struct mrec *r = opaque;
+
+	(void)dev;
+	r->calls++;
+	r->vector = vector;
+	r->masked = masked;
+	r->state = masked ? r->state | 1ull << vector : r->state & ~(1ull << vector);
+}
+
+static void test_mask_changed(void **state)
+{
+	struct mfx *x = *state;
+	struct mrec r = { .state = ~0ull };
+	struct virq_msix_config c = { .nr_vectors = 4,
+				      .ops = { .mask_changed = on_mask },
+				      .opaque = &r };
+	struct virq_device *d, *b;
+	uint32_t u;
+
+	assert_int_equal(virq_msix_create(x->f.vm, &c, &d), 0);
+	/* unmasked while disabled: still masked in effect */
+	vmask(d, 1, false);
+	assert_int_equal(r.calls, 0);
+	ctrl(d, VIRQ_MSIX_CTRL_ENABLE);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.vector, 1);
+	assert_false(r.masked);
+	vmask(d, 2, false);
+	assert_int_equal(r.calls, 2);
+	assert_int_equal(r.state & 0xf, 0x9);
+	vmask(d, 2, false); /* no change, no call */
+	assert_int_equal(r.calls, 2);
+	ctrl(d, VIRQ_MSIX_CTRL_ENABLE | VIRQ_MSIX_CTRL_MASKALL);
+	assert_int_equal(r.calls, 4);
+	assert_int_equal(r.state & 0xf, 0xf);
+	ctrl(d, VIRQ_MSIX_CTRL_ENABLE);
+	assert_int_equal(r.state & 0xf, 0x9);
+	vmask(d, 1, true);
+	assert_int_equal(r.state & 0xf, 0xb);
+	/* a restore tells the whole state */
+	assert_int_equal(virq_msix_create(x->f.vm, &c, &b), 0);
+	r.calls = 0;
+	r.state = 0;
+	u = VIRQ_MSIX_CTRL_ENABLE | 3;
+	set_attr_ok(b, VIRQ_MSIX_GRP_CTRL, 0, &u, 4);
+	{
+		struct virq_msix_entry e = { (uint32_t)MSI_DOORBELL, 0, 5, 0 };
+
+		set_attr_ok(b, VIRQ_MSIX_GRP_TABLE, 3, &e, sizeof(e));
+	}
+	set_attr_ok(b, VIRQ_MSIX_GRP_SYNC, 0, NULL, 0);
+	assert_int_equal(r.calls, 4);
+	assert_int_equal(r.state & 0xf, 0x7);
+	/* a reset masks what was unmasked */
+	r.calls = 0;
+	assert_int_equal(virq_device_reset(d), 0);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.vector, 2);
+	assert_true(r.masked);
+}
+#endif
+
+/* L1: a map that fails leaves both structures where they were. */
+static void test_map_rollback(void **state)
+{
+	struct mfx *x = *state;
+	struct virq_device *d = mk(x, 4), *d2 = mk(x, 1), *d3 = mk(x, 1);
+	struct virq_vm *vm = x->f.vm;
+	uint64_t v;
+
+	assert_int_equal(virq_msix_map(d, 0xe0000000, 0xe0001000), 0);
+	assert_int_equal(virq_msix_notify(d, 2), VIRQ_MSIX_PENDING);
+	assert_int_equal(virq_msix_map(d2, 0xe0001020, 0xe0003000), 0);
+	/* table moves, PBA cannot (d2's PBA there): the table goes back */
+	assert_int_equal(virq_msix_map(d, 0xe0004000, 0xe0003000), -EEXIST);
+	assert_int_equal(virq_io_read(vm, 0, VIRQ_SPACE_MMIO, 0xe0000000, 4, &v), 0);
+	assert_int_equal(virq_io_read(vm, 0, VIRQ_SPACE_MMIO, 0xe0004000, 4, &v),
+			 -ENOENT);
+	assert_int_equal(virq_io_read(vm, 0, VIRQ_SPACE_MMIO, 0xe0001000, 8, &v), 0);
+	assert_int_equal(v, 4);
+	/* trading places, the table's new place taken: the PBA comes back
+	 * from its scratch place */
+	assert_int_equal(virq_msix_map(d, 0xe0001000, 0xe0000000), -EEXIST);
+	assert_int_equal(virq_io_read(vm, 0, VIRQ_SPACE_MMIO, 0xe0001000, 8, &v), 0);
+	assert_int_equal(v, 4);
+	assert_int_equal(virq_io_read(vm, 0, VIRQ_SPACE_MMIO, 0xe0001040, 8, &v),
+			 -ENOENT);
+	assert_int_equal(virq_io_read(vm, 0, VIRQ_SPACE_MMIO, 0xe0000000 + 32, 4, &v), 0);
+	/* trading places, the PBA's last step blocked: both go back */
+	{
+		struct virq_device *s1 = mk(x, 4), *s2 = mk(x, 1);
+
+		assert_int_equal(virq_msix_map(s1, 0xe1000000, 0xe1001000), 0);
+		assert_int_equal(virq_msix_map(s2, 0xe1003000, 0xe1002000), 0);
+		assert_int_equal(virq_msix_map(s1, 0xe1001000, 0xe1002000), -EEXIST);
+		assert_int_equal(virq_io_read(vm, 0, VIRQ_SPACE_MMIO, 0xe1000000, 4, &v),
+				 0);
+		assert_int_equal(virq_io_read(vm, 0, VIRQ_SPACE_MMIO, 0xe1002008, 8, &v),
+				 -ENOENT);
+		assert_int_equal(virq_msix_notify(s1, 1), VIRQ_MSIX_PENDING);
+		assert_int_equal(virq_io_read(vm, 0, VIRQ_SPACE_MMIO, 0xe1001000, 8, &v),
+				 0);
+		assert_int_equal(v, 2);
+	}
+	/* a first map whose PBA cannot go: nothing is mapped */
+	assert_int_equal(virq_msix_map(d3, 0xe0006000, 0xe0003000), -EEXIST);
+	assert_int_equal(virq_io_read(vm, 0, VIRQ_SPACE_MMIO, 0xe0006000, 4, &v),
+			 -ENOENT);
+	assert_int_equal(virq_msix_map(d3, 0xe0006000, 0xe0007000), 0);
+	assert_int_equal(virq_io_read(vm, 0, VIRQ_SPACE_MMIO, 0xe0007000, 8, &v), 0);
+}
+
 /* The flush rule under a race: after a mask write returns, no message. */
 struct flush_race {
 	struct virq_device *d;
@@ -899,6 +1516,25 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mmio_map, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mask_is_a_flush_point, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_restore_foreign_gsi, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_restore_gsi_held_by_vmm, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_restore_no_double_gsi, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_restore_routes_first, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_restore_sync_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_window_retry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ctrl_rewrite_retries, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_set_entry_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_masked_write_no_config_lock, setup,
+						teardown),
+#ifndef VIRQ_MSIX_OLD
+		cmocka_unit_test_setup_teardown(test_mask_changed, setup, teardown),
+#endif
+		cmocka_unit_test_setup_teardown(test_map_rollback, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

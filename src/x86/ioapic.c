@@ -216,7 +216,10 @@ int virq_ioapic_eoi(struct virq_device *dev, uint8_t vector, bool level)
 		pthread_mutex_unlock(&io->lock);
 		virq_notify_ack(virq_device_vm(dev), io->chip, pin);
 		pthread_mutex_lock(&io->lock);
-		if (!level)
+		/* KVM under a split irqchip reports EOIs without the TMR bit: an
+		 * EOI called level must not re-deliver an edge pin that shares
+		 * the vector and whose line is still high */
+		if (!level || !(io->redir[pin] & RE_LEVEL))
 			continue;
 		io->redir[pin] &= ~RE_REMOTE_IRR;
 		if ((io->redir[pin] & RE_MASK) || !(io->irr & (1u << pin))) {

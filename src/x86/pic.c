@@ -412,8 +412,9 @@ static uint8_t chip_poll(struct pic *p, unsigned which)
 		pic_update(p);
 	else
 		pic_output(p);
-	/* KVM answers the IRQ number alone, without the 8259A's bit 7 */
-	return (uint8_t)irq;
+	/* bit 7: an interrupt was requested (the 8259A's poll word, and what
+	 * KVM answers on this machine) */
+	return (uint8_t)(0x80 | irq);
 }
 
 static uint8_t chip_read(struct pic *p, unsigned which, unsigned port)

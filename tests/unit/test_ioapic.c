@@ -258,6 +258,23 @@ static void test_eoi_notifies_edge_pins(void **state)
 	assert_int_equal(acks, 2);
 }
 
+/* A level EOI (a split irqchip's EOI exit carries no TMR bit) must not
+ * re-deliver an edge pin with that vector whose line is still high. */
+static void test_level_eoi_leaves_edge_pins(void **state)
+{
+	struct tx *t = *state;
+	unsigned before;
+
+	set_entry(t, 13, 0x62);
+	set_entry(t, 14, LEVEL | 0x62);
+	assert_int_equal(virq_set_irq(t->vm, 13, 1, 0), 1);
+	before = msis(t);
+	virq_ioapic_eoi(t->io, 0x62, true);
+	virq_ioapic_eoi(t->io, 0x62, true);
+	assert_int_equal(msis(t), before);
+	virq_set_irq(t->vm, 13, 0, 0);
+}
+
 static void test_storm_damper(void **state)
 {
 	struct virq_ioapic_args a = { .storm_max = 5, .storm_delay_us = 20000 };
@@ -438,6 +455,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_masked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_level_eoi, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eoi_notifies_edge_pins, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_level_eoi_leaves_edge_pins, setup,
 						teardown),
 		cmocka_unit_test(test_storm_damper),
 		cmocka_unit_test_setup_teardown(test_stale_irr_resample, setup, teardown),

@@ -357,7 +357,7 @@ static void test_read_registers_and_poll(void **state)
 	/* poll: the read acknowledges the highest request */
 	out(0x20, 0x0c);
 	assert_int_equal(reg(M, VIRQ_PIC_POLL), 1);
-	assert_int_equal(in(0x20), 6);
+	assert_int_equal(in(0x20), 0x86);
 	assert_int_equal(reg(M, VIRQ_PIC_POLL), 0);
 	assert_int_equal(reg(M, VIRQ_PIC_IRR), 0);
 	assert_int_equal(reg(M, VIRQ_PIC_ISR), 0);

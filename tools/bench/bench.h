@@ -19,5 +19,7 @@ void pin_to_cpu(int cpu);
 
 void bench_msix(void); /* bench_msix.c */
 void bench_x86(void);  /* bench_x86.c */
+/* bench_guest.c: needs /dev/kvm and virq-vm */
+void bench_guest(void);
 
 #endif

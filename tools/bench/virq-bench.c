@@ -519,6 +519,7 @@ static const struct {
 	/* benches in their own files (bench.h) */
 	{ "msix", bench_msix },
 	{ "x86", bench_x86 },
+	{ "guest", bench_guest },
 };
 
 #define NR_BENCHES (sizeof(benches) / sizeof(benches[0]))

@@ -295,6 +295,11 @@ struct virq_vm *kvm_virq_vm(struct kvm_vm *vm)
 	return vm->split ? split_virq_vm(vm->split) : NULL;
 }
 
+struct virq_kvm *kvm_virq_kvm(struct kvm_vm *vm)
+{
+	return vm->split ? split_virq_kvm(vm->split) : NULL;
+}
+
 int kvm_irq_hook(struct kvm_vm *vm, struct vm_irq *out)
 {
 	if (vm->split)

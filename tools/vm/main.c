@@ -15,6 +15,7 @@
 #include <virq/virq.h>
 
 #include "pci.h"
+#include "traffic.h"
 #include "vm.h"
 
 #define MEM_MIN_MIB 2u
@@ -79,6 +80,8 @@ static void usage(FILE *f)
 		"      --stats            print run time and exit counts on stderr\n"
 		"      --msix-vectors N   MSI-X vectors of the PCI test device (default 8)\n"
 		"      --msix-host-fire N its host thread's signals per run (default 16)\n"
+		"      --traffic PATH,COUNT, --stats-json FILE, --demo SEC, --demo-sim\n"
+		"                         interrupt traffic and the demo (docs/vm.md)\n"
 		"exit status: (v << 1) | 1 when the guest writes v to port 0xf4;\n"
 		"2 bad input, 4 guest crash, 77 /dev/kvm unusable, 124 time-out\n",
 		MEM_MIN_MIB, MEM_MAX_MIB);
@@ -154,6 +157,8 @@ int main(int argc, char **argv)
 
 	if (pcitest_parse_args(&argc, argv) < 0) /* the --msix-* options */
 		return VM_EXIT_USAGE;
+	if (traffic_parse_args(&argc, argv) < 0) /* --traffic, --demo (traffic.c) */
+		return VM_EXIT_USAGE;
 	while ((c = getopt_long(argc, argv, "k:m:s:a:i:S:Kt:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
@@ -214,6 +219,10 @@ int main(int argc, char **argv)
 		return VM_EXIT_USAGE;
 	}
 	boot.mods = mods;
+	if (traffic_check(kernel_irqchip, (unsigned)smp) < 0)
+		return VM_EXIT_USAGE;
+	if (traffic_sim_wanted()) /* the demo without KVM (demo_sim.c) */
+		return traffic_run_sim((unsigned)smp);
 
 	struct vm_mem mem;
 	if (mem_init(&mem, (uint64_t)mem_mib << 20) < 0)
@@ -256,12 +265,18 @@ int main(int argc, char **argv)
 	/* PCI bus 0 and the MSI-X test device (pci.c, pcitest.c) */
 	if (pci_setup(kvm_virq_vm(kvm), kvm_vm_fd(kvm), (unsigned)smp) < 0)
 		return fail("cannot set up PCI and the MSI-X test device", NULL);
+	if (traffic_setup(kvm, (unsigned)smp, kernel_irqchip) < 0)
+		return fail("cannot set up the interrupt traffic", NULL);
 
 	if (kvm_set_boot_state(kvm, boot.entry, boot.info) < 0)
 		return fail("cannot set the boot vCPU's state", strerror(errno));
 	double t0 = now();
+	traffic_pin_main(0); /* --traffic: the vCPU threads on CPU 0 */
 	if (kvm_vm_start(kvm) < 0)
 		return VM_EXIT_GUEST;
+	traffic_pin_main(-1);
+	if (traffic_start() < 0)
+		return fail("cannot start the traffic threads", NULL);
 	int status = wait_exit(timeout);
 	double t1 = now();
 	if (stats) {
@@ -272,6 +287,8 @@ int main(int argc, char **argv)
 	}
 	/* Stop the vCPUs before anything goes away under them; if one does
 	 * not stop, the process exits around it. */
+	/* the traffic threads and irqfds use the VM too */
+	traffic_stop();
 	pci_stop(); /* its host thread uses the virq VM kvm_vm_stop frees */
 	if (kvm_vm_stop(kvm) < 0)
 		fprintf(stderr, "virq-vm: a vCPU thread did not stop\n");

@@ -106,5 +106,7 @@ int pci_setup(struct virq_vm *vm, int kvm_vm_fd, unsigned nr_vcpus);
  */
 void pci_stop(void);
 void pcitest_print_stats(FILE *f);
+/* For traffic.c: the test device's MSI-X (NULL before pci_setup). */
+struct virq_device *pcitest_msix(void);
 
 #endif

@@ -508,3 +508,8 @@ void pcitest_print_stats(FILE *f)
 		(unsigned long long)st.pending_sent, (unsigned long long)st.dropped,
 		(unsigned long long)st.route_commits, (unsigned long long)st.gsis);
 }
+
+struct virq_device *pcitest_msix(void)
+{
+	return test_dev ? test_dev->msix : NULL;
+}

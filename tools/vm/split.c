@@ -193,6 +193,11 @@ struct virq_vm *split_virq_vm(struct split *s)
 	return s->vm;
 }
 
+struct virq_kvm *split_virq_kvm(struct split *s)
+{
+	return s->kvm;
+}
+
 const char *split_last_error(void)
 {
 	return virq_last_error();

@@ -113,6 +113,7 @@ int split_ioapic_eoi(struct split *s, uint8_t vector);
 const char *split_last_error(void);
 /* The virq VM (pcitest.c puts its MSI-X device in it). */
 struct virq_vm *split_virq_vm(struct split *s);
+struct virq_kvm *split_virq_kvm(struct split *s); /* for traffic.c */
 void split_print_stats(struct split *s, FILE *f);
 
 /* ---- KVM (kvm.c) ---- */
@@ -137,6 +138,7 @@ int kvm_irq_hook(struct kvm_vm *vm, struct vm_irq *out);
 /* For pci_setup(): the KVM VM fd; the split irqchip's virq VM or NULL. */
 int kvm_vm_fd(struct kvm_vm *vm);
 struct virq_vm *kvm_virq_vm(struct kvm_vm *vm);
+struct virq_kvm *kvm_virq_kvm(struct kvm_vm *vm); /* split: the backend, else NULL */
 void kvm_print_stats(struct kvm_vm *vm, FILE *f);
 
 #endif

@@ -132,7 +132,9 @@ void *ack_hook_opaque(const struct ack_hooks *a, uint32_t gsi, virq_ack_fn fn)
 	return NULL;
 }
 
-int virq_notify_ack(struct virq_vm *vm, uint32_t chip, uint32_t pin)
+/* Run the ack (@mask false) or mask notifiers of (chip, pin)'s GSI. */
+static int run_hooks(struct virq_vm *vm, uint32_t chip, uint32_t pin, bool mask,
+		     bool masked)
 {
 	const struct ack_hooks *a;
 	uint32_t gsi;
@@ -144,34 +146,28 @@ int virq_notify_ack(struct virq_vm *vm, uint32_t chip, uint32_t pin)
 	a = virq_rcu_dereference(vm->ack_hooks);
 	for (unsigned i = hooks_lower_bound(a, gsi); a && i < a->n && a->h[i].gsi == gsi;
 	     i++) {
-		if (!a->h[i].fn)
+		const struct ack_hook *h = &a->h[i];
+
+		if (mask && h->mask_fn)
+			h->mask_fn(h->opaque, gsi, masked);
+		else if (!mask && h->fn)
+			h->fn(h->opaque, gsi);
+		else
 			continue;
-		a->h[i].fn(a->h[i].opaque, gsi);
 		ran++;
 	}
 	virq_rcu_read_unlock();
 	return ran;
 }
 
+int virq_notify_ack(struct virq_vm *vm, uint32_t chip, uint32_t pin)
+{
+	return run_hooks(vm, chip, pin, false, false);
+}
+
 int virq_notify_mask(struct virq_vm *vm, uint32_t chip, uint32_t pin, bool masked)
 {
-	const struct ack_hooks *a;
-	uint32_t gsi;
-	int ran = 0;
-
-	if (!vm || !router_gsi_of_pin(&vm->router, chip, pin, &gsi))
-		return 0;
-	virq_rcu_read_lock();
-	a = virq_rcu_dereference(vm->ack_hooks);
-	for (unsigned i = hooks_lower_bound(a, gsi); a && i < a->n && a->h[i].gsi == gsi;
-	     i++) {
-		if (!a->h[i].mask_fn)
-			continue;
-		a->h[i].mask_fn(a->h[i].opaque, gsi, masked);
-		ran++;
-	}
-	virq_rcu_read_unlock();
-	return ran;
+	return run_hooks(vm, chip, pin, true, masked);
 }
 
 /* VM teardown: no reader left. */

@@ -29,6 +29,7 @@
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -165,6 +166,24 @@ static void irqfd_inject(struct virq_vm *vm, const struct irqfd *f)
 	}
 }
 
+/*
+ * Consume the counter without ever blocking.  Our descriptor shares the
+ * caller's file, so O_NONBLOCK is theirs to choose; and with level-triggered
+ * epoll two workers (or a callback) can both see the fd ready and only one
+ * finds the counter nonzero.  A blocking read here would sleep inside a read
+ * section and stall every unbind.  Kernels without RWF_NOWAIT on eventfds
+ * (< 5.12) fall back to a plain read.
+ */
+static bool counter_take(int fd, uint64_t *count)
+{
+	struct iovec iov = { count, sizeof(*count) };
+	ssize_t n = preadv2(fd, &iov, 1, -1, RWF_NOWAIT);
+
+	if (n < 0 && errno == EOPNOTSUPP)
+		n = read(fd, count, sizeof(*count));
+	return n == sizeof(*count);
+}
+
 static void irqfd_event(struct irqfd_engine *e, uint64_t key)
 {
 	const struct irqfd_table *t;
@@ -175,8 +194,7 @@ static void irqfd_event(struct irqfd_engine *e, uint64_t key)
 	virq_rcu_read_lock();
 	t = virq_rcu_dereference(e->table);
 	f = t && slot < t->n ? virq_rcu_dereference(t->slot[slot]) : NULL;
-	if (f && f->gen == (uint32_t)(key >> 32) &&
-	    read(f->fd, &count, sizeof(count)) == sizeof(count)) {
+	if (f && f->gen == (uint32_t)(key >> 32) && counter_take(f->fd, &count)) {
 		__atomic_fetch_add(&e->wakeups, 1, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&e->signals, count, __ATOMIC_RELAXED);
 		irqfd_inject(e->vm, f);
@@ -299,9 +317,10 @@ static struct resampler *resampler_leave(struct irqfd_engine *e, struct irqfd *f
 	struct resampler *r = f->resampler, **pp;
 
 	if (--r->users) {
-		/* the array shrinks; on ENOMEM the fd stays listed until close,
-		 * which only means one extra signal to a closed back-end */
-		resampler_set_fds(r, -1, f->resamplefd);
+		/* the array shrinks; on ENOMEM the fd stays listed, so it must
+		 * stay open (leaked): closed, its number could name any file */
+		if (resampler_set_fds(r, -1, f->resamplefd))
+			f->resamplefd = -1;
 		return NULL;
 	}
 	virq_ack_notifier_remove(e->vm, r->gsi, resampler_ack, r);

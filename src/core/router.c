@@ -539,26 +539,23 @@ static int chunk_prepare(struct router *r, uint32_t gsi)
 static void notify_observers(struct virq_vm *vm, const struct change *ch, size_t n)
 {
 	struct route_observer obs[ROUTE_MAX_OBSERVERS];
-	struct router *r = &vm->router;
-	unsigned nr_obs;
+	unsigned nr_obs = vm->router.nr_observers;
 	uint32_t *gsis;
 
-	if (!r->nr_observers)
+	if (!nr_obs)
 		return;
+	/* a copy: an observer may unobserve itself while being told */
+	memcpy(obs, vm->router.observers, sizeof(obs));
 	gsis = malloc(n * sizeof(*gsis));
 	if (!gsis) {
 		/* observers must still hear of it: one GSI at a time */
 		for (size_t i = 0; i < n; i++)
-			for (unsigned k = 0; k < r->nr_observers; k++)
-				r->observers[k].fn(r->observers[k].opaque, vm, &ch[i].gsi,
-						   1);
+			for (unsigned k = 0; k < nr_obs; k++)
+				obs[k].fn(obs[k].opaque, vm, &ch[i].gsi, 1);
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
 		gsis[i] = ch[i].gsi;
-	/* a copy: an observer may unobserve itself while being told */
-	memcpy(obs, r->observers, sizeof(obs));
-	nr_obs = r->nr_observers;
 	for (unsigned k = 0; k < nr_obs; k++)
 		obs[k].fn(obs[k].opaque, vm, gsis, n);
 	free(gsis);

@@ -73,17 +73,15 @@ int virq_kvm_irqfd_bind(struct virq_kvm *k, int eventfd, uint32_t gsi, uint32_t 
 				eventfd, gsi);
 		goto out;
 	}
+	/* remember first: undoing a virq bind here, under the config lock,
+	 * would need a grace-period wait (unbind refuses with -EDEADLK) */
+	ret = remember(k, eventfd, gsi, in_kvm);
+	if (ret)
+		goto out;
 	ret = in_kvm ? kvm_irqfd(k, eventfd, gsi, true)
 		     : virq_irqfd_bind(k->vm, eventfd, gsi, flags, resamplefd);
 	if (ret)
-		goto out;
-	ret = remember(k, eventfd, gsi, in_kvm);
-	if (ret) {
-		if (in_kvm)
-			kvm_irqfd(k, eventfd, gsi, false);
-		else
-			virq_irqfd_unbind(k->vm, eventfd, gsi);
-	}
+		k->nr_bind--;
 out:
 	pthread_mutex_unlock(&k->lock);
 	config_unlock(k->vm);

@@ -262,6 +262,14 @@ static void test_nothing_after_unbind(void **state)
 	close(h.fd);
 }
 
+/* Poll mode: signal resample irqfd @efd of GSI_PIN; the line is held. */
+static void hold_line(struct ifx *x, int efd)
+{
+	signal_fd(efd, 1);
+	assert_int_equal(virq_irqfd_dispatch(x->f.vm), 1);
+	assert_int_equal(testchip_level(x->f.ioapic, 5), 1);
+}
+
 static void test_resample_shared_gsi(void **state)
 {
 	struct ifx *x = *state;
@@ -298,9 +306,7 @@ static void test_resample_shared_gsi(void **state)
 	assert_int_equal(drain(r1), 0);
 
 	/* the back-end sees its line still high and signals again */
-	signal_fd(e1, 1);
-	assert_int_equal(virq_irqfd_dispatch(x->f.vm), 1);
-	assert_int_equal(testchip_level(x->f.ioapic, 5), 1);
+	hold_line(x, e1);
 
 	/* one resampler left after e1 goes: the line stays */
 	assert_int_equal(virq_irqfd_unbind(x->f.vm, e1, GSI_PIN), 0);
@@ -310,9 +316,7 @@ static void test_resample_shared_gsi(void **state)
 	assert_int_equal(drain(r2), 1);
 
 	/* the last resampler going lowers the line it held */
-	signal_fd(e2, 1);
-	assert_int_equal(virq_irqfd_dispatch(x->f.vm), 1);
-	assert_int_equal(testchip_level(x->f.ioapic, 5), 1);
+	hold_line(x, e2);
 	assert_int_equal(virq_irqfd_unbind(x->f.vm, e2, GSI_PIN), 0);
 	assert_int_equal(testchip_level(x->f.ioapic, 5), 0);
 	assert_int_equal(virq_notify_ack(x->f.vm, CHIP_IOAPIC, 5), 0);
@@ -329,8 +333,7 @@ static void test_resample_keeps_other_sources(void **state)
 
 	assert_int_equal(virq_irqfd_bind(x->f.vm, e, GSI_PIN, VIRQ_IRQFD_RESAMPLE, r), 0);
 	virq_set_irq(x->f.vm, GSI_PIN, 1, VIRQ_SOURCE_USER);
-	signal_fd(e, 1);
-	assert_int_equal(virq_irqfd_dispatch(x->f.vm), 1);
+	hold_line(x, e);
 	/* the resampler lowers only its own source */
 	assert_int_equal(virq_notify_ack(x->f.vm, CHIP_IOAPIC, 5), 1);
 	assert_int_equal(testchip_level(x->f.ioapic, 5), 1);
@@ -347,8 +350,7 @@ static void test_notify_resampler(void **state)
 
 	assert_int_equal(virq_notify_resampler(x->f.vm, CHIP_IOAPIC, 5), 0);
 	assert_int_equal(virq_irqfd_bind(x->f.vm, e, GSI_PIN, VIRQ_IRQFD_RESAMPLE, r), 0);
-	signal_fd(e, 1);
-	assert_int_equal(virq_irqfd_dispatch(x->f.vm), 1);
+	hold_line(x, e);
 	/* the stale-IRR rule: signal the back-end instead of re-injecting;
 	 * the line itself is the chip's business */
 	assert_int_equal(virq_notify_resampler(x->f.vm, CHIP_IOAPIC, 5), 1);
@@ -415,6 +417,55 @@ static void test_destroy_with_irqfds(void **state)
 	for (int i = 0; i < 8; i++)
 		close(fds[i]);
 	close(rfd);
+}
+
+struct thief {
+	int fd[2];
+	unsigned msis;
+};
+
+/* VMM sink: the first MSI empties the other eventfd's counter. */
+static int steal_other(void *opaque, const struct virq_msi *msi)
+{
+	struct thief *t = opaque;
+
+	if (!t->msis++)
+		assert_int_equal(drain(t->fd[!msi->data]), 1);
+	return 1;
+}
+
+/*
+ * Two events ready, the handling of the first consumes the second's
+ * counter: the second read must not block, although the caller's
+ * eventfds are blocking ones (the read would hang in a read section).
+ */
+static void test_ready_but_empty_does_not_block(void **state)
+{
+	struct thief t = { { eventfd(0, 0), eventfd(0, 0) }, 0 };
+	struct virq_vm_config cfg = { .nr_vcpus = 1,
+				      .irqfd_workers = VIRQ_IRQFD_POLL,
+				      .ops.msi = steal_other,
+				      .opaque = &t };
+	struct virq_irqfd_stats st;
+	struct virq_vm *vm;
+
+	(void)state;
+	assert_int_equal(virq_vm_create(&cfg, &vm), 0);
+	for (uint32_t i = 0; i < 2; i++) {
+		/* no device owns the doorbell: the MSI reaches the sink */
+		assert_int_equal(route_add1(vm, msi_entry(i, i)), 0);
+		assert_int_equal(virq_irqfd_bind(vm, t.fd[i], i, 0, -1), 0);
+		signal_fd(t.fd[i], 1);
+	}
+	alarm(10); /* a blocked read would hang here: fail instead */
+	assert_int_equal(virq_irqfd_dispatch(vm), 2);
+	alarm(0);
+	assert_int_equal(t.msis, 1);
+	virq_irqfd_get_stats(vm, &st);
+	assert_int_equal(st.wakeups, 1);
+	virq_vm_destroy(vm);
+	close(t.fd[0]);
+	close(t.fd[1]);
 }
 
 static void count_ack(void *opaque, uint32_t gsi)
@@ -495,6 +546,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_closed_eventfd_unbinds, setup_thread,
 						teardown),
 		cmocka_unit_test(test_destroy_with_irqfds),
+		cmocka_unit_test(test_ready_but_empty_does_not_block),
 		cmocka_unit_test_setup_teardown(test_ack_notifiers, setup_poll, teardown),
 		cmocka_unit_test_setup_teardown(test_unbind_from_callback_refused,
 						setup_poll, teardown),

@@ -52,10 +52,10 @@ struct ioapic {
 	uint64_t redir[PINS];
 	uint64_t sources[PINS]; /* line level per source id */
 	uint32_t eoi_count[PINS];
-	uint32_t mask_changed;	/* entries whose mask bit changed, not notified */
-	uint32_t entry_changed; /* entries whose message changed, not hooked */
 	ioapic_entry_hook_fn entry_hook;
 	void *entry_hook_opaque;
+	unsigned hooks_running; /* calls of entry_hook in flight */
+	pthread_cond_t hooks_idle;
 	uint64_t base;
 
 	/* the storm damper's deferred delivery (lock) */
@@ -216,9 +216,9 @@ int virq_ioapic_eoi(struct virq_device *dev, uint8_t vector, bool level)
 		pthread_mutex_unlock(&io->lock);
 		virq_notify_ack(virq_device_vm(dev), io->chip, pin);
 		pthread_mutex_lock(&io->lock);
-		/* KVM under a split irqchip reports EOIs without the TMR bit: an
-		 * EOI called level must not re-deliver an edge pin that shares
-		 * the vector and whose line is still high */
+		/* remote IRR is a level entry's alone: an edge pin sharing the
+		 * vector is left as it is even by a level EOI (a split irqchip's
+		 * EOI exit carries no TMR bit, so it is always called level) */
 		if (!level || !(io->redir[pin] & RE_LEVEL))
 			continue;
 		io->redir[pin] &= ~RE_REMOTE_IRR;
@@ -262,39 +262,36 @@ static uint32_t read_indirect(struct ioapic *io)
 	}
 }
 
-static void write_indirect(struct ioapic *io, uint32_t val)
+/* The bits of the entry the write changed (0 for another register). */
+static uint64_t write_indirect(struct ioapic *io, uint32_t val)
 {
 	uint32_t idx = (io->ioregsel - IND_REDIR) >> 1;
-	uint64_t *e, keep, before;
+	uint64_t *e, old, changed;
 
 	switch (io->ioregsel) {
 	case IND_ID:
 		io->id = (val >> 24) & 0xf;
-		return;
+		return 0;
 	case IND_VERSION:
 	case IND_ARB:
-		return; /* read-only */
+		return 0; /* read-only */
 	}
 	if (io->ioregsel < IND_REDIR || idx >= PINS) {
 		virq_guest_error(io->dev, "write of register 0x%02x", io->ioregsel);
-		return;
+		return 0;
 	}
 	e = &io->redir[idx];
-	keep = *e & (RE_REMOTE_IRR | RE_DELIVS);
-	before = *e;
+	old = *e;
 	if (io->ioregsel & 1)
 		*e = (*e & 0xffffffffull) | (uint64_t)val << 32;
 	else
 		*e = (*e & ~0xffffffffull) | val;
-	*e = (*e & ~(RE_REMOTE_IRR | RE_DELIVS)) | keep;
+	*e = (*e & ~(RE_REMOTE_IRR | RE_DELIVS)) | (old & (RE_REMOTE_IRR | RE_DELIVS));
 	/* Linux and Xen rely on this as an EOI on IOAPICs without the EOI
 	 * register: making an entry edge-triggered clears remote IRR */
 	if (!(*e & RE_LEVEL))
 		*e &= ~RE_REMOTE_IRR;
-	if ((before ^ *e) & RE_MASK)
-		io->mask_changed |= 1u << idx;
-	if ((before ^ *e) & ~(RE_REMOTE_IRR | RE_DELIVS))
-		io->entry_changed |= 1u << idx;
+	changed = old ^ *e;
 	if ((*e & RE_LEVEL) && (io->irr & (1u << idx)) &&
 	    !(*e & (RE_MASK | RE_REMOTE_IRR))) {
 		/* the latched level may be stale (the device lowered its line
@@ -304,23 +301,32 @@ static void write_indirect(struct ioapic *io, uint32_t val)
 		else
 			ioapic_service(io, idx);
 	}
+	return changed;
 }
 
-/* Lock not held: the hook reads entries back through the attributes. */
-static void ioapic_run_entry_hook(struct ioapic *io)
+/*
+ * Tell the entry hook that the entries in @pins changed.  Lock not held:
+ * the hook reads entries back through the attributes.
+ */
+static void ioapic_run_entry_hook(struct ioapic *io, uint32_t pins)
 {
 	ioapic_entry_hook_fn fn;
-	uint32_t pins;
 	void *opaque;
 
+	if (!pins)
+		return;
 	pthread_mutex_lock(&io->lock);
-	pins = io->entry_changed;
-	io->entry_changed = 0;
 	fn = io->entry_hook;
 	opaque = io->entry_hook_opaque;
+	io->hooks_running += fn != NULL;
 	pthread_mutex_unlock(&io->lock);
-	if (pins && fn)
-		fn(opaque, pins);
+	if (!fn)
+		return;
+	fn(opaque, pins);
+	pthread_mutex_lock(&io->lock);
+	if (!--io->hooks_running)
+		pthread_cond_broadcast(&io->hooks_idle);
+	pthread_mutex_unlock(&io->lock);
 }
 
 static int ioapic_read(struct virq_device *dev, uint32_t vcpu, unsigned region,
@@ -348,31 +354,30 @@ static int ioapic_write(struct virq_device *dev, uint32_t vcpu, unsigned region,
 {
 	struct ioapic *io = to_ioapic(dev);
 	uint32_t v = size >= 4 ? (uint32_t)val : (uint32_t)val & ((1u << (size * 8)) - 1);
-	uint32_t changed, masked = 0;
+	uint64_t changed = 0;
+	unsigned pin = 0;
+	bool masked = false;
 
 	(void)vcpu, (void)region;
 	if (offset == REG_EOI && io->version >= 0x20)
 		return virq_ioapic_eoi(dev, (uint8_t)v, true);
 	pthread_mutex_lock(&io->lock);
-	if (offset == REG_SELECT)
+	if (offset == REG_SELECT) {
 		io->ioregsel = v & 0xff;
-	else if (offset == REG_WINDOW)
-		write_indirect(io, v);
-	else
+	} else if (offset == REG_WINDOW) {
+		changed = write_indirect(io, v);
+		pin = (io->ioregsel - IND_REDIR) >> 1; /* valid when changed */
+		masked = changed && (io->redir[pin] & RE_MASK);
+	} else {
 		virq_guest_error(dev, "write of 0x%x at offset 0x%llx", v,
 				 (unsigned long long)offset);
-	changed = io->mask_changed;
-	io->mask_changed = 0;
-	for (unsigned pin = 0; pin < PINS; pin++)
-		if (changed & (1u << pin))
-			masked |= (uint32_t) !!(io->redir[pin] & RE_MASK) << pin;
+	}
 	pthread_mutex_unlock(&io->lock);
-	ioapic_run_entry_hook(io);
+	if (changed & ~(RE_REMOTE_IRR | RE_DELIVS))
+		ioapic_run_entry_hook(io, 1u << pin);
 	/* mask notifiers may re-enter set_pin, as ack notifiers do */
-	for (unsigned pin = 0; pin < PINS; pin++)
-		if (changed & (1u << pin))
-			virq_notify_mask(virq_device_vm(dev), io->chip, pin,
-					 masked & (1u << pin));
+	if (changed & RE_MASK)
+		virq_notify_mask(virq_device_vm(dev), io->chip, pin, masked);
 	return 0;
 }
 
@@ -501,10 +506,9 @@ static int ioapic_set_attr(struct virq_device *dev, uint32_t group, uint64_t att
 		*attr_u64(io, group, attr) = v;
 	else
 		*attr_u32(io, group, attr) = (uint32_t)v;
-	if (!ret && group == VIRQ_IOAPIC_GRP_REDIR)
-		io->entry_changed |= 1u << attr;
 	pthread_mutex_unlock(&io->lock);
-	ioapic_run_entry_hook(io);
+	if (!ret && group == VIRQ_IOAPIC_GRP_REDIR)
+		ioapic_run_entry_hook(io, 1u << attr);
 	return ret;
 }
 
@@ -518,7 +522,6 @@ static void ioapic_reset(struct virq_device *dev)
 	/* as KVM: entries masked, their other fields kept; lines kept */
 	for (unsigned pin = 0; pin < PINS; pin++)
 		io->redir[pin] |= RE_MASK;
-	io->entry_changed = (1u << PINS) - 1;
 	io->ioregsel = 0;
 	io->irr = 0;
 	io->irr_delivered = 0;
@@ -526,7 +529,7 @@ static void ioapic_reset(struct virq_device *dev)
 	memset(io->eoi_count, 0, sizeof(io->eoi_count));
 	io->deadline_ns = 0;
 	pthread_mutex_unlock(&io->lock);
-	ioapic_run_entry_hook(io);
+	ioapic_run_entry_hook(io, (1u << PINS) - 1);
 }
 
 static int ioapic_create(struct virq_device *dev, const void *args)
@@ -551,6 +554,7 @@ static int ioapic_create(struct virq_device *dev, const void *args)
 	}
 	pthread_mutex_init(&io->lock, NULL);
 	pthread_cond_init(&io->cond, NULL);
+	pthread_cond_init(&io->hooks_idle, NULL);
 	for (unsigned pin = 0; pin < PINS; pin++)
 		io->redir[pin] = RE_MASK;
 	virq_device_set_priv(dev, io);
@@ -560,6 +564,7 @@ static int ioapic_create(struct virq_device *dev, const void *args)
 					     VIRQ_IOAPIC_SIZE, 0);
 	if (ret) {
 		pthread_cond_destroy(&io->cond);
+		pthread_cond_destroy(&io->hooks_idle);
 		pthread_mutex_destroy(&io->lock);
 		free(io);
 	}
@@ -577,6 +582,7 @@ static void ioapic_destroy(struct virq_device *dev)
 	if (io->thread_started)
 		pthread_join(io->thread, NULL);
 	pthread_cond_destroy(&io->cond);
+	pthread_cond_destroy(&io->hooks_idle);
 	pthread_mutex_destroy(&io->lock);
 	free(io);
 }
@@ -612,6 +618,10 @@ int ioapic_set_entry_hook(struct virq_device *dev, ioapic_entry_hook_fn fn, void
 	pthread_mutex_lock(&io->lock);
 	io->entry_hook = fn;
 	io->entry_hook_opaque = opaque;
+	/* the old hook's owner may free its state once this returns: wait
+	 * for calls that read the old hook before the change */
+	while (io->hooks_running)
+		pthread_cond_wait(&io->hooks_idle, &io->lock);
 	pthread_mutex_unlock(&io->lock);
 	return 0;
 }

@@ -350,8 +350,12 @@ static int deliver(struct lapic *l, int src, struct apic_irq *irq)
 
 	if (irq->shorthand == SH_SELF)
 		return accept_locked(l, (uint32_t)src, irq);
-	if (!irq->logical && irq->dest == 0xff && irq->mode == VIRQ_X86_DM_LOWEST)
-		irq->mode = VIRQ_X86_DM_FIXED; /* "phys broadcast and lowest prio" */
+	/* KVM's "phys broadcast and lowest prio": fixed, to every APIC.  MSIs
+	 * arrive already converted (virq_x86_msi_decode); this is for IPIs. */
+	if (!irq->logical && irq->dest == 0xff && irq->mode == VIRQ_X86_DM_LOWEST) {
+		irq->mode = VIRQ_X86_DM_FIXED;
+		irq->lowest = false;
+	}
 	/* default IDs: physical destination d is vCPU d alone */
 	if (irq->shorthand == SH_NONE && !irq->logical && irq->dest != 0xff &&
 	    l->nr <= 256 && !__atomic_load_n(&l->moved_ids, __ATOMIC_RELAXED)) {

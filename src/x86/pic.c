@@ -283,6 +283,17 @@ int virq_pic_output(struct virq_device *dev)
 
 /* ---- guest registers ---- */
 
+/* A new IMR; its changed bits are left for pic_unlock's mask notifiers. */
+static void chip_set_imr(struct pic *p, unsigned which, uint8_t val)
+{
+	unsigned shift = which * 8;
+
+	p->mask_changed |= (uint16_t)((p->chip[which].imr ^ val) << shift);
+	p->mask_now =
+		(uint16_t)((p->mask_now & ~(0xffu << shift)) | (unsigned)val << shift);
+	p->chip[which].imr = val;
+}
+
 /* ICW1: start initialisation (what the 8259A datasheet resets). */
 static void chip_icw1(struct pic *p, unsigned which, uint8_t val)
 {
@@ -295,7 +306,7 @@ static void chip_icw1(struct pic *p, unsigned which, uint8_t val)
 	c->init4 = val & 1;
 	c->last_irr = 0;
 	c->irr &= c->elcr; /* the edge sense latches are reset */
-	c->imr = 0;
+	chip_set_imr(p, which, 0);
 	c->priority_add = 0;
 	c->special_mask = 0;
 	c->read_reg_select = 0;
@@ -364,10 +375,7 @@ static void chip_write(struct pic *p, unsigned which, unsigned port, uint8_t val
 	} else {
 		switch (c->init_state) {
 		case 0: /* OCW1 */
-			p->mask_changed |= (uint16_t)((c->imr ^ val) << (which * 8));
-			p->mask_now = (uint16_t)((p->mask_now & ~(0xffu << (which * 8))) |
-						 (unsigned)val << (which * 8));
-			c->imr = val;
+			chip_set_imr(p, which, val);
 			pic_update(p);
 			return;
 		case 1: /* ICW2 */

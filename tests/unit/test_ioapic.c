@@ -354,6 +354,28 @@ static void test_eoi_register(void **state)
 	assert_true(entry(t, 1) & RIRR);
 }
 
+/* Every attribute of @from but the base copied into @to (no SYNC). */
+static void copy_attrs(struct virq_device *from, struct virq_device *to)
+{
+	for (uint32_t g = VIRQ_IOAPIC_GRP_REG; g <= VIRQ_IOAPIC_GRP_EOI; g++) {
+		for (uint64_t attr = 0; attr < 24; attr++) {
+			uint64_t buf = 0;
+			size_t sz =
+				g == VIRQ_IOAPIC_GRP_REDIR || g == VIRQ_IOAPIC_GRP_LINE
+					? 8
+					: 4;
+
+			if (virq_device_has_attr(from, g, attr))
+				continue;
+			if (g == VIRQ_IOAPIC_GRP_REG && attr == VIRQ_IOAPIC_REG_BASE)
+				continue; /* the copy lives elsewhere */
+			assert_int_equal(virq_device_get_attr(from, g, attr, &buf, sz),
+					 0);
+			assert_int_equal(virq_device_set_attr(to, g, attr, &buf, sz), 0);
+		}
+	}
+}
+
 static void test_attributes(void **state)
 {
 	struct tx *t = *state;
@@ -370,26 +392,7 @@ static void test_attributes(void **state)
 
 	/* copy every attribute into a second IOAPIC */
 	assert_int_equal(virq_device_create(t->vm, "ioapic", &a, &other), 0);
-	for (uint32_t g = VIRQ_IOAPIC_GRP_REG; g <= VIRQ_IOAPIC_GRP_EOI; g++) {
-		for (uint64_t attr = 0; attr < 24; attr++) {
-			uint64_t buf = 0;
-			size_t sz = g == VIRQ_IOAPIC_GRP_REDIR ||
-						    g == VIRQ_IOAPIC_GRP_LINE ||
-						    (g == VIRQ_IOAPIC_GRP_REG &&
-						     attr == VIRQ_IOAPIC_REG_BASE)
-					    ? 8
-					    : 4;
-
-			if (virq_device_has_attr(t->io, g, attr))
-				continue;
-			if (g == VIRQ_IOAPIC_GRP_REG && attr == VIRQ_IOAPIC_REG_BASE)
-				continue; /* the copy lives elsewhere */
-			assert_int_equal(virq_device_get_attr(t->io, g, attr, &buf, sz),
-					 0);
-			assert_int_equal(virq_device_set_attr(other, g, attr, &buf, sz),
-					 0);
-		}
-	}
+	copy_attrs(t->io, other);
 	assert_int_equal(virq_io_read(t->vm, 0, VIRQ_SPACE_MMIO, 0xfec10010, 4, &v64), 0);
 	assert_int_equal(v64, (uint32_t)(DEST(3) >> 32)); /* ioregsel 0x21 came over */
 	assert_int_equal(virq_device_get_attr(other, VIRQ_IOAPIC_GRP_REDIR, 8, &v64, 8),
@@ -434,6 +437,46 @@ static void test_attributes(void **state)
 			 -ENOENT);
 }
 
+/*
+ * SYNC after a restore delivers what is pending, as KVM_SET_IRQCHIP's
+ * re-assertion of IRR does, but not an edge that was delivered before the
+ * save (REG_IRR_DELIVERED): without that attribute pin 4 would go twice.
+ */
+static void test_sync_restore(void **state)
+{
+	struct tx *t = *state;
+	struct virq_ioapic_args a = { .base = 0xfec10000, .chip = 5 };
+	struct virq_device *other;
+	uint32_t v32;
+
+	set_entry(t, 4, 0x34);		/* edge, delivered */
+	set_entry(t, 5, MASKED | 0x35); /* edge, latched while masked */
+	set_entry(t, 6, LEVEL | 0x36);	/* level, in service */
+	assert_int_equal(virq_set_irq(t->vm, 4, 1, 0), 1);
+	assert_int_equal(virq_set_irq(t->vm, 5, 1, 0), -1);
+	assert_int_equal(virq_set_irq(t->vm, 6, 1, 0), 1);
+	set_entry(t, 5, 0x35); /* unmasked: not delivered (KVM) */
+	assert_int_equal(msis(t), 2);
+	assert_int_equal(virq_device_get_attr(t->io, VIRQ_IOAPIC_GRP_REG,
+					      VIRQ_IOAPIC_REG_IRR_DELIVERED, &v32, 4),
+			 0);
+	assert_int_equal(v32, 1u << 4);
+
+	assert_int_equal(virq_device_create(t->vm, "ioapic", &a, &other), 0);
+	copy_attrs(t->io, other);
+	assert_int_equal(msis(t), 2); /* setting delivers nothing */
+	assert_int_equal(virq_device_get_attr(other, VIRQ_IOAPIC_GRP_REG,
+					      VIRQ_IOAPIC_REG_IRR_DELIVERED, &v32, 4),
+			 0);
+	assert_int_equal(v32, 1u << 4);
+	assert_int_equal(virq_device_set_attr(other, VIRQ_IOAPIC_GRP_SYNC, 0, NULL, 0),
+			 0);
+	assert_int_equal(msis(t), 3); /* pin 5 alone */
+	assert_int_equal(t->last.data & 0xff, 0x35);
+	assert_int_equal(virq_device_get_attr(other, VIRQ_IOAPIC_GRP_SYNC, 0, NULL, 0),
+			 -EPERM);
+}
+
 static void test_reset(void **state)
 {
 	struct tx *t = *state;
@@ -462,6 +505,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stale_irr_resample, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eoi_register, NULL, teardown),
 		cmocka_unit_test_setup_teardown(test_attributes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
 	};
 

@@ -644,6 +644,11 @@ static void test_ipi(void **state)
 	wr(x, 0, 0x300, 1u << 11 | 1u << 8 | 0x59);
 	assert_int_equal(vec_in(x->lapic, 1, IRR, 0x59) + vec_in(x->lapic, 2, IRR, 0x59),
 			 1);
+	/* lowest priority to physical broadcast is fixed: every APIC takes it */
+	wr(x, 0, 0x310, 0xff000000);
+	wr(x, 0, 0x300, 1u << 8 | 0x5b);
+	for (uint32_t v = 0; v < NR; v++)
+		assert_true(vec_in(x->lapic, v, IRR, 0x5b));
 	/* a level deassert IPI carries nothing */
 	wr(x, 0, 0x310, 0x03000000);
 	wr(x, 0, 0x300, 1u << 15 | 0x5a);

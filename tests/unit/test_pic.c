@@ -578,6 +578,14 @@ static void test_mask_notifiers(void **state)
 	assert_int_equal(virq_mask_notifier_remove(X.vm, 9, on_mask, &X), -ENOENT);
 	out(0xa1, 0x00);
 	assert_int_equal(X.mask_calls[9], 1);
+	/* ICW1 clears the IMR: the IRQs it unmasks are notified too */
+	out(0x21, 0x40);
+	assert_true(X.masked[6]);
+	out(0x20, 0x11);
+	assert_int_equal(X.mask_calls[6], 2);
+	assert_false(X.masked[6]);
+	init_pair(0x01);
+	assert_int_equal(X.mask_calls[6], 2);
 	/* IOAPIC: unmask entry 12 (edge, vector 0x50), then rewrite it masked */
 	assert_int_equal(virq_io_write(X.vm, 0, VIRQ_SPACE_MMIO, 0xfec00000, 4, 0x28), 0);
 	assert_int_equal(virq_io_write(X.vm, 0, VIRQ_SPACE_MMIO, 0xfec00010, 4, 0x50), 0);

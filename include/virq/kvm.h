@@ -73,8 +73,9 @@ int virq_kvm_ioapic_eoi(struct virq_kvm *k, uint8_t vector);
  * args.vcpu, vCPU 0 by default): if the PIC requests an interrupt and
  * KVM reports the vCPU ready (@run->ready_for_interrupt_injection), take
  * the vector (virq_pic_read_irq) and inject it with KVM_INTERRUPT;
- * otherwise ask for an interrupt window.  Returns 1 if it injected, 0 if
- * not, -errno from KVM_INTERRUPT.
+ * otherwise ask for an interrupt window.  After an injection it asks for
+ * the next window at once if the PIC still requests.  Returns 1 if it
+ * injected, 0 if not, -errno from KVM_INTERRUPT.
  */
 int virq_kvm_pre_run(struct virq_kvm *k, int vcpu_fd, struct kvm_run *run);
 

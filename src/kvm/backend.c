@@ -140,6 +140,14 @@ int virq_kvm_pre_run(struct virq_kvm *k, int vcpu_fd, struct kvm_run *run)
 		return virq_fail(errno, "kvm: KVM_INTERRUPT vector 0x%x: %s", vector,
 				 strerror(errno));
 	atomic_fetch_add_explicit(&k->extints, 1, memory_order_relaxed);
+	/*
+	 * Another request behind the one just injected: ask for the next
+	 * window now, so that it is taken even if the guest makes no exit
+	 * before it halts (auto-EOI).  KVM opens the window only once the
+	 * injected vector has been taken and IF is set again.
+	 */
+	if (virq_pic_output(k->pic) > 0)
+		run->request_interrupt_window = 1;
 	return 1;
 }
 

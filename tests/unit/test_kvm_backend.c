@@ -340,6 +340,28 @@ static void test_extint_window(void **state)
 	virq_set_irq(X.v, 3, 0, 0);
 }
 
+/* A request behind the one injected (auto-EOI: nothing in service blocks
+ * it): the injection asks for the next window itself.  One injection per
+ * test: the vCPU never runs, so KVM holds the first vector. */
+static void test_extint_next_window(void **state)
+{
+	struct kvm_run run;
+
+	(void)state;
+	memset(&run, 0, sizeof(run));
+	virq_io_write(X.v, 0, VIRQ_SPACE_PIO, 0x20, 1, 0x11);
+	virq_io_write(X.v, 0, VIRQ_SPACE_PIO, 0x21, 1, 0x20);
+	virq_io_write(X.v, 0, VIRQ_SPACE_PIO, 0x21, 1, 0x04);
+	virq_io_write(X.v, 0, VIRQ_SPACE_PIO, 0x21, 1, 0x03);
+	virq_set_irq(X.v, 1, 1, 0);
+	virq_set_irq(X.v, 4, 1, 0);
+	run.ready_for_interrupt_injection = 1;
+	assert_int_equal(virq_kvm_pre_run(X.k, X.vcpu, &run), 1);
+	assert_int_equal(run.request_interrupt_window, 1);
+	virq_set_irq(X.v, 1, 0, 0);
+	virq_set_irq(X.v, 4, 0, 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -353,6 +375,7 @@ int main(void)
 		T(test_invisible_commits_do_not_sync),
 		T(test_resample_and_pins_stay_in_virq),
 		T(test_extint_window),
+		T(test_extint_next_window),
 	};
 
 	if (!kvm_usable()) {

@@ -170,17 +170,7 @@ int split_io(struct split *s, unsigned vcpu, bool mmio, uint64_t addr, unsigned 
 
 int split_pre_run(struct split *s, int vcpu_fd, struct kvm_run *run)
 {
-	int r = virq_kvm_pre_run(s->kvm, vcpu_fd, run);
-
-	/*
-	 * Another request behind the one just injected: ask for the next
-	 * window, so that it is taken even if the guest makes no exit before
-	 * it halts (auto-EOI).  KVM opens it only once the injected vector
-	 * has been taken and IF is set again.
-	 */
-	if (r == 1 && virq_pic_output(s->pic) > 0)
-		run->request_interrupt_window = 1;
-	return r;
+	return virq_kvm_pre_run(s->kvm, vcpu_fd, run);
 }
 
 int split_ioapic_eoi(struct split *s, uint8_t vector)

@@ -206,6 +206,7 @@ int virq_msix_get_stats(struct virq_device *dev, struct virq_msix_stats *st)
 		st->latched += x->latched;
 		st->coalesced += x->coalesced;
 		st->pending_sent += x->pending_sent;
+		st->gsis += x->gsi != VIRQ_MSIX_NO_GSI;
 		pthread_mutex_unlock(&x->lock);
 	}
 	st->notifies = st->sent + st->latched + st->coalesced;
@@ -213,7 +214,6 @@ int virq_msix_get_stats(struct virq_device *dev, struct virq_msix_stats *st)
 	st->route_commits = __atomic_load_n(&m->c.route_commits, __ATOMIC_RELAXED);
 	st->route_failures = __atomic_load_n(&m->c.route_failures, __ATOMIC_RELAXED);
 	config_lock(m->vm);
-	st->gsis = m->nr_gsis;
 	st->unrouted = m->unrouted;
 	config_unlock(m->vm);
 	return 0;

@@ -11,29 +11,36 @@
 
 /* ---- entry writes ---- */
 
-/* Replace dwords [first, first + n) of @e with @val. */
-static void entry_merge(struct virq_msix_entry *e, unsigned first, unsigned n,
-			const uint32_t *val)
+/* The four dwords of @e, as the guest sees them. */
+static void entry_dwords(const struct virq_msix_entry *e, uint32_t d[4])
 {
-	uint32_t d[4] = { e->address_lo, e->address_hi, e->data, e->ctrl };
-
-	memcpy(&d[first], val, n * sizeof(*val));
-	*e = (struct virq_msix_entry){ d[0], d[1], d[2], d[3] & MASKED };
+	d[0] = e->address_lo;
+	d[1] = e->address_hi;
+	d[2] = e->data;
+	d[3] = e->ctrl;
 }
 
-/* Merge the write into vector @v (its lock held). */
-static void entry_apply(struct msix *m, uint32_t v, unsigned first, unsigned n,
-			const uint32_t *val)
+/* @e with dwords [first, first + n) replaced by @val. */
+static struct virq_msix_entry entry_merge(const struct virq_msix_entry *e, unsigned first,
+					  unsigned n, const uint32_t *val)
+{
+	uint32_t d[4];
+
+	entry_dwords(e, d);
+	memcpy(&d[first], val, n * sizeof(*val));
+	return (struct virq_msix_entry){ d[0], d[1], d[2], d[3] & MASKED };
+}
+
+/* Store @ne, the merged write, into vector @v (its lock held). */
+static void entry_apply(struct msix *m, uint32_t v, const struct virq_msix_entry *ne)
 {
 	struct msix_vec *x = &m->vec[v];
 	bool was = vec_masked(__atomic_load_n(&m->ctrl, __ATOMIC_ACQUIRE), x);
-	struct virq_msix_entry ne = x->e;
 
-	entry_merge(&ne, first, n, val);
 	/* a stale route must not carry a fire: latch until it is updated */
-	if (!same_message(&ne, &x->e))
+	if (!same_message(ne, &x->e))
 		x->routed = false;
-	x->e = ne;
+	x->e = *ne;
 	send_pending(m, v);
 	mask_note(m, v, was);
 }
@@ -54,13 +61,12 @@ int msix_entry_write(struct msix *m, uint32_t v, unsigned first, unsigned n,
 	int ret;
 
 	pthread_mutex_lock(&x->lock);
-	ne = x->e;
-	entry_merge(&ne, first, n, val);
+	ne = entry_merge(&x->e, first, n, val);
 	enabled = __atomic_load_n(&m->ctrl, __ATOMIC_ACQUIRE) & VIRQ_MSIX_CTRL_ENABLE;
 	/* enable stores ctrl before it plans: a vector planned already is
 	 * seen enabled here, one not planned yet is planned with this write */
 	if ((ne.ctrl & MASKED) || !enabled || (x->routed && same_message(&ne, &x->e))) {
-		entry_apply(m, v, first, n, val);
+		entry_apply(m, v, &ne);
 		pthread_mutex_unlock(&x->lock);
 		return 0;
 	}
@@ -68,7 +74,9 @@ int msix_entry_write(struct msix *m, uint32_t v, unsigned first, unsigned n,
 
 	config_lock(m->vm);
 	pthread_mutex_lock(&x->lock);
-	entry_apply(m, v, first, n, val);
+	/* merged again: the entry may have changed while unlocked */
+	ne = entry_merge(&x->e, first, n, val);
+	entry_apply(m, v, &ne);
 	pthread_mutex_unlock(&x->lock);
 	ret = msix_reconcile(m, v, v + 1, false);
 	config_unlock(m->vm);
@@ -106,10 +114,7 @@ int virq_msix_set_entry(struct virq_device *dev, uint32_t vector,
 		return ret;
 	if (!e)
 		return virq_fail(EINVAL, "msix_set_entry: NULL entry");
-	d[0] = e->address_lo;
-	d[1] = e->address_hi;
-	d[2] = e->data;
-	d[3] = e->ctrl;
+	entry_dwords(e, d);
 	return msix_entry_write(m, vector, 0, 4, d);
 }
 
@@ -145,10 +150,7 @@ static int table_read(struct msix *m, uint64_t offset, unsigned size, uint64_t *
 	}
 	x = &m->vec[offset / VIRQ_MSIX_ENTRY_SIZE];
 	pthread_mutex_lock(&x->lock);
-	d[0] = x->e.address_lo;
-	d[1] = x->e.address_hi;
-	d[2] = x->e.data;
-	d[3] = x->e.ctrl;
+	entry_dwords(&x->e, d);
 	pthread_mutex_unlock(&x->lock);
 	offset = (offset % VIRQ_MSIX_ENTRY_SIZE) / 4;
 	*val = d[offset];
@@ -160,12 +162,13 @@ static int table_read(struct msix *m, uint64_t offset, unsigned size, uint64_t *
 static int table_write(struct msix *m, uint64_t offset, unsigned size, uint64_t val)
 {
 	uint32_t d[2] = { (uint32_t)val, (uint32_t)(val >> 32) };
-	uint32_t v = (uint32_t)(offset / VIRQ_MSIX_ENTRY_SIZE);
+	uint32_t v;
 
 	if (!access_ok(offset, size, (uint64_t)m->nr * VIRQ_MSIX_ENTRY_SIZE)) {
 		dropped(m, "table write", offset, size);
 		return 0;
 	}
+	v = (uint32_t)(offset / VIRQ_MSIX_ENTRY_SIZE);
 	/* performed; a route that could not be made is counted
 	 * (route_failures), its vector latches and is retried */
 	if (msix_entry_write(m, v, (unsigned)(offset % VIRQ_MSIX_ENTRY_SIZE) / 4,

@@ -38,7 +38,7 @@
  *
  * Per VM, a GSI ownership registry (msix_route.c) records which GSIs
  * MSI-X vectors hold, so a device never takes, adopts or removes another
- * device's GSI; it and the device list it keeps are config-lock state.
+ * device's GSI; it is config-lock state.
  */
 #ifndef VIRQ_PCI_MSIX_PRIV_H
 #define VIRQ_PCI_MSIX_PRIV_H
@@ -84,9 +84,7 @@ struct msix {
 
 	/* config lock */
 	struct msix_reg *reg;
-	struct msix *reg_next; /* the registry's device list */
 	uint32_t alloc_next;
-	uint32_t nr_gsis;
 	uint32_t unrouted; /* vectors starved: retried on a free / ctrl write */
 	bool window_full;  /* the last scan found no GSI ... */
 	uint64_t full_commits, full_frees; /* ... and nothing changed since */

@@ -7,7 +7,8 @@
  *
  * GSI ownership.  A per-VM registry, keyed by the VM pointer, holds a
  * bitmap of the GSIs MSI-X vectors hold (allocated, or restored through
- * VIRQ_MSIX_GRP_GSI) and the list of the VM's MSI-X devices.  Allocation
+ * VIRQ_MSIX_GRP_GSI); the VM's MSI-X devices are found on its device
+ * list (vm->devices, config lock).  Allocation
  * skips owned GSIs, a restore may not name one another vector owns, a
  * route found at a vector's GSI is adopted only if it is exactly the route
  * the vector would make, and a device removes only routes it made or
@@ -27,8 +28,7 @@ struct msix_reg {
 	/* config lock */
 	uint32_t limit;
 	uint64_t *owned; /* bitmap of the router's GSIs */
-	uint64_t frees;	 /* GSIs released so far */
-	struct msix *devs;
+	uint64_t frees;	 /* GSIs released so far (an allocation may retry) */
 	bool retrying;
 };
 
@@ -45,11 +45,11 @@ static void own_set(struct msix_reg *r, uint32_t g)
 	r->owned[g / 64] |= 1ull << (g % 64);
 }
 
-/* @freed: a real release (starved devices may retry), not a rollback. */
-static void own_clear(struct msix_reg *r, uint32_t g, bool freed)
+/* Also a rollback's: a window found full meanwhile is worth a rescan. */
+static void own_clear(struct msix_reg *r, uint32_t g)
 {
 	r->owned[g / 64] &= ~(1ull << (g % 64));
-	r->frees += freed;
+	r->frees++;
 }
 
 int msix_reg_join(struct msix *m)
@@ -78,8 +78,6 @@ int msix_reg_join(struct msix *m)
 	}
 	r->refs++;
 	m->reg = r;
-	m->reg_next = r->devs;
-	r->devs = m;
 out:
 	pthread_mutex_unlock(&reg_lock);
 	return ret;
@@ -89,17 +87,11 @@ out:
 void msix_reg_leave(struct msix *m)
 {
 	struct msix_reg *r = m->reg, **pp;
-	struct msix **dp;
 
-	for (dp = &r->devs; *dp; dp = &(*dp)->reg_next)
-		if (*dp == m) {
-			*dp = m->reg_next;
-			break;
-		}
 	/* whatever a failed removal left behind is no vector's any more */
 	for (uint32_t v = 0; v < m->nr; v++)
 		if (m->vec[v].gsi != VIRQ_MSIX_NO_GSI)
-			own_clear(r, m->vec[v].gsi, true);
+			own_clear(r, m->vec[v].gsi);
 	m->reg = NULL;
 	pthread_mutex_lock(&reg_lock);
 	if (--r->refs == 0) {
@@ -112,11 +104,22 @@ void msix_reg_leave(struct msix *m)
 	pthread_mutex_unlock(&reg_lock);
 }
 
+/* The next MSI-X device of the VM after @d (NULL: the first). */
+static struct msix *next_msix(struct virq_vm *vm, const struct msix *d)
+{
+	struct msix *o;
+
+	for (struct virq_device *i = d ? d->dev->next : vm->devices; i; i = i->next)
+		if ((o = msix_of(i)))
+			return o;
+	return NULL;
+}
+
 /* The vector holding @gsi, for error messages (rare: a linear search). */
-static bool owner_of(const struct msix_reg *r, uint32_t gsi, const struct msix **om,
+static bool owner_of(struct virq_vm *vm, uint32_t gsi, const struct msix **om,
 		     uint32_t *ov)
 {
-	for (const struct msix *d = r->devs; d; d = d->reg_next)
+	for (const struct msix *d = next_msix(vm, NULL); d; d = next_msix(vm, d))
 		for (uint32_t v = 0; v < d->nr; v++)
 			if (d->vec[v].gsi == gsi) {
 				*om = d;
@@ -142,7 +145,7 @@ int msix_gsi_restore(struct msix *m, uint32_t v, uint32_t gsi)
 		return virq_fail(EINVAL, "%s: GSI %u beyond the limit %u",
 				 virq_device_name(m->dev), gsi, m->vm->router.limit);
 	if (own_test(m->reg, gsi)) {
-		if (owner_of(m->reg, gsi, &om, &ov))
+		if (owner_of(m->vm, gsi, &om, &ov))
 			return virq_fail(
 				EBUSY, "%s: GSI %u for vector %u belongs to %s vector %u",
 				virq_device_name(m->dev), gsi, v,
@@ -156,7 +159,6 @@ int msix_gsi_restore(struct msix *m, uint32_t v, uint32_t gsi)
 	x->routed = false;
 	pthread_mutex_unlock(&x->lock);
 	x->installed = false; /* SYNC adopts or makes the route */
-	m->nr_gsis++;
 	return 0;
 }
 
@@ -385,11 +387,7 @@ static bool plan_apply(struct msix *m, const struct plan *p, bool starved)
 	bool freed = p->old_gsi != VIRQ_MSIX_NO_GSI && (!routed || p->gsi != p->old_gsi);
 
 	if (freed)
-		own_clear(m->reg, p->old_gsi, true);
-	if (p->old_gsi == VIRQ_MSIX_NO_GSI && routed)
-		m->nr_gsis++;
-	else if (p->old_gsi != VIRQ_MSIX_NO_GSI && !routed)
-		m->nr_gsis--;
+		own_clear(m->reg, p->old_gsi);
 	x->installed = routed;
 	set_starved(m, x, starved);
 	pthread_mutex_lock(&x->lock);
@@ -402,12 +400,14 @@ static bool plan_apply(struct msix *m, const struct plan *p, bool starved)
 }
 
 /* GSIs were freed: give the starved vectors of the VM's devices a try. */
-static void retry_starved(struct msix_reg *r)
+static void retry_starved(struct msix *m)
 {
+	struct msix_reg *r = m->reg;
+
 	if (r->retrying)
 		return;
 	r->retrying = true;
-	for (struct msix *d = r->devs; d; d = d->reg_next)
+	for (struct msix *d = next_msix(m->vm, NULL); d; d = next_msix(m->vm, d))
 		if (d->unrouted)
 			msix_reconcile(d, 0, d->nr, false); /* counted there */
 	r->retrying = false;
@@ -458,7 +458,7 @@ int msix_reconcile(struct msix *m, uint32_t first, uint32_t last, bool restore)
 		/* nothing changed: undo the allocations, everyone waits */
 		for (size_t i = 0; i < ps.n; i++) {
 			if (ps.p[i].fresh && ps.p[i].gsi != VIRQ_MSIX_NO_GSI)
-				own_clear(m->reg, ps.p[i].gsi, false);
+				own_clear(m->reg, ps.p[i].gsi);
 			if (ps.p[i].fresh || ps.p[i].op == P_ADD ||
 			    ps.p[i].op == P_UPDATE)
 				set_starved(m, &m->vec[ps.p[i].v], true);
@@ -477,7 +477,7 @@ int msix_reconcile(struct msix *m, uint32_t first, uint32_t last, bool restore)
 					     routed ? p->gsi : VIRQ_MSIX_NO_GSI, &p->e);
 	}
 	if (freed)
-		retry_starved(m->reg);
+		retry_starved(m);
 	if (starved_v != VIRQ_MSIX_NO_GSI) {
 		msix_count(&m->c.route_failures);
 		ret = virq_fail(ENOSPC, "%s: no free GSI in [%u, %u) for vector %u",

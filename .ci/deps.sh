@@ -2,7 +2,7 @@
 # Install the Debian packages the build and the tests need, only if missing.
 set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev liburcu-dev
-      libcmocka-dev systemtap-sdt-dev cppcheck gawk binutils)
+      libcmocka-dev systemtap-sdt-dev cppcheck clang-format gawk binutils)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -6,19 +6,18 @@
  * an `out` to the traffic port (the VMM times the round trip there) and
  * EOIs.  The VMM ends the run when its rounds are done.
  */
+#include "guest_abi.h"
 #include "kernel.h"
 
-#define PIN 10
-#define VECTOR 0x50
-#define PORT_ACK 0x2400
-#define PORT_CTRL 0x2404
+#define PIN BENCH_GSI /* IOAPIC pin = GSI */
+#define VECTOR BENCH_VECTOR
 
 static uint32_t ack;
 
 static void handler(struct irq_frame *f)
 {
 	(void)f;
-	outl(PORT_ACK, ack);
+	outl(TRAFFIC_PORT_ACK, ack);
 	lapic_eoi();
 }
 
@@ -29,7 +28,7 @@ void kmain(void)
 	irq_set_handler(VECTOR, handler);
 	ioapic_set_redir(PIN, VECTOR, (uint8_t)lapic_id());
 	ack = 0 | lapic_id() << 8 | VECTOR << 16; /* stream 0 */
-	outl(PORT_CTRL, 1);
+	outl(TRAFFIC_PORT_CTRL, 1);
 	for (;;)
 		sti_hlt();
 }

@@ -7,42 +7,34 @@
  *   1 IOAPIC pin 11 level  -> 0x51   (host irqfd with resamplefd)
  *   2 PIC IRQ 3 (ExtINT on CPU 0, LVT0 virtual wire) -> 0x33
  *   3 MSI-X vector 0 of the PCI test device -> 0x60 (host irqfd)
- * Every ROTATE interrupts a stream moves to the next CPU: the IOAPIC
+ * Every DEMO_ROTATE interrupts a stream moves to the next CPU: the IOAPIC
  * entry's destination, the MSI-X entry's address.  The PIC only reaches
  * CPU 0; the level pin stays on CPU 0 with the split irqchip (an AP's
  * level EOI never leaves this PVM's KVM: docs/vm.md, "The PVM backend").
  */
+#include "guest_abi.h"
 #include "kernel.h"
 #include "pci.h"
 
-#define PORT_ACK 0x2400
-#define PORT_CTRL 0x2404
-#define CFG_SPLIT 1u
-#define EDGE_PIN 10
-#define LEVEL_PIN 11
-#define PIC_IRQ 3
-#define V_EDGE 0x50
-#define V_LEVEL 0x51
-#define V_PIC 0x33
-#define V_MSIX 0x60
-#define ROTATE 32u
-#define TABLE 0x1000u
+#define EDGE_PIN DEMO_EDGE_GSI /* IOAPIC pin = GSI, PIC IRQ = GSI */
+#define LEVEL_PIN DEMO_LEVEL_GSI
+#define PIC_IRQ DEMO_PIC_GSI
 
 static volatile uint32_t online = 1;
-static uint32_t ncpu, count[4], cpu_of[4];
+static uint32_t ncpu, count[DEMO_STREAMS], cpu_of[DEMO_STREAMS];
 static bool level_rotates;
 static volatile uint32_t *table; /* MSI-X entry 0 */
 static spinlock_t io_lock;
 
 static void ack(unsigned stream, unsigned vector)
 {
-	outl(PORT_ACK, stream | lapic_id() << 8 | vector << 16);
+	outl(TRAFFIC_PORT_ACK, stream | lapic_id() << 8 | vector << 16);
 }
 
-/* Next CPU for @stream every ROTATE interrupts, or -1 to stay. */
+/* Next CPU for @stream every DEMO_ROTATE interrupts, or -1 to stay. */
 static int rotate(unsigned stream)
 {
-	if (++count[stream] % ROTATE || ncpu < 2)
+	if (++count[stream] % DEMO_ROTATE || ncpu < 2)
 		return -1;
 	cpu_of[stream] = (cpu_of[stream] + 1) % ncpu;
 	return (int)cpu_of[stream];
@@ -57,36 +49,36 @@ static void set_dest(unsigned pin, int cpu)
 
 static void edge(struct irq_frame *f)
 {
-	int c = rotate(0);
+	int c = rotate(DEMO_EDGE);
 	(void)f;
 	if (c >= 0)
 		set_dest(EDGE_PIN, c);
 	lapic_eoi();
-	ack(0, V_EDGE);
+	ack(DEMO_EDGE, DEMO_V_EDGE);
 }
 
 static void level(struct irq_frame *f)
 {
 	(void)f;
 	if (level_rotates) {
-		int c = rotate(1);
+		int c = rotate(DEMO_LEVEL);
 		if (c >= 0)
 			set_dest(LEVEL_PIN, c);
 	}
 	lapic_eoi();
-	ack(1, V_LEVEL);
+	ack(DEMO_LEVEL, DEMO_V_LEVEL);
 }
 
 static void pic(struct irq_frame *f)
 {
 	(void)f;
 	pic_eoi(PIC_IRQ);
-	ack(2, V_PIC);
+	ack(DEMO_PIC, DEMO_V_PIC);
 }
 
 static void msix(struct irq_frame *f)
 {
-	int c = rotate(3);
+	int c = rotate(DEMO_MSIX);
 	(void)f;
 	if (c >= 0) {
 		table[3] = 1; /* mask, move, unmask */
@@ -94,7 +86,7 @@ static void msix(struct irq_frame *f)
 		table[3] = 0;
 	}
 	lapic_eoi();
-	ack(3, V_MSIX);
+	ack(DEMO_MSIX, DEMO_V_MSIX);
 }
 
 static void wake(struct irq_frame *f)
@@ -115,29 +107,29 @@ void ap_main(unsigned cpu)
 
 static void msix_setup(void)
 {
-	int dev = pci_find(0x1b36, 0x7671);
+	int dev = pci_find(PCITEST_VENDOR, PCITEST_DEVICE);
 	unsigned cap;
 	if (dev < 0 || !(cap = pci_find_cap((unsigned)dev, PCI_CAP_MSIX)))
 		fail("no MSI-X test device");
 	pci_write16((unsigned)dev, PCI_COMMAND, PCI_CMD_MEM | PCI_CMD_MASTER);
 	uint32_t bar = pci_read32((unsigned)dev, PCI_BAR0) & ~0xfu;
-	table = (volatile uint32_t *)(uintptr_t)(bar + TABLE);
+	table = (volatile uint32_t *)(uintptr_t)(bar + PCITEST_TABLE);
 	pci_write16((unsigned)dev, cap + 2, 0x8000); /* MSI-X enable */
 	table[0] = 0xfee00000u | lapic_id() << 12;
 	table[1] = 0;
-	table[2] = V_MSIX;
+	table[2] = DEMO_V_MSIX;
 	table[3] = 0;
 }
 
 void kmain(void)
 {
 	ncpu = fwcfg_nr_cpus();
-	level_rotates = !(inl(PORT_CTRL) & CFG_SPLIT);
+	level_rotates = !(inl(TRAFFIC_PORT_CTRL) & TRAFFIC_CFG_SPLIT);
 	irq_set_handler(0x40, wake);
-	irq_set_handler(V_EDGE, edge);
-	irq_set_handler(V_LEVEL, level);
-	irq_set_handler(V_PIC, pic);
-	irq_set_handler(V_MSIX, msix);
+	irq_set_handler(DEMO_V_EDGE, edge);
+	irq_set_handler(DEMO_V_LEVEL, level);
+	irq_set_handler(DEMO_V_PIC, pic);
+	irq_set_handler(DEMO_V_MSIX, msix);
 	pic_init(0x30, 0x38);
 	lapic_enable();
 	lapic_write(LAPIC_LVT_LINT0, 0x700); /* ExtINT: virtual wire */
@@ -146,12 +138,13 @@ void kmain(void)
 		start_aps();
 	while (online < ncpu)
 		sti_hlt();
-	ioapic_set_redir(EDGE_PIN, V_EDGE, (uint8_t)lapic_id());
-	ioapic_set_redir(LEVEL_PIN, V_LEVEL | IOAPIC_REDIR_LEVEL, (uint8_t)lapic_id());
+	ioapic_set_redir(EDGE_PIN, DEMO_V_EDGE, (uint8_t)lapic_id());
+	ioapic_set_redir(LEVEL_PIN, DEMO_V_LEVEL | IOAPIC_REDIR_LEVEL,
+			 (uint8_t)lapic_id());
 	msix_setup();
 	printf("demo: %u CPUs, level pin %s\n", ncpu,
 	       level_rotates ? "rotates" : "on CPU 0 (split irqchip)");
-	outl(PORT_CTRL, 1);
+	outl(TRAFFIC_PORT_CTRL, 1);
 	for (;;)
 		sti_hlt();
 }

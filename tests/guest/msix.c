@@ -17,26 +17,13 @@
  * Command line: "vectors=N" (default 8: expected table size), "host=N"
  * (signals of the irqfd run; default: the device's HOST_COUNT).
  */
+#include "guest_abi.h"
 #include "kernel.h"
 #include "pci.h"
 
-#define TEST_VENDOR 0x1b36
-#define TEST_DEVICE 0x7671
-#define BAR_SIZE 0x10000u
-#define BAR_DEFAULT 0xe0000000u
+#define BAR_DEFAULT 0xe0000000u /* virq-vm's first default BAR placement */
 #define BAR_PLACE 0xd0000000u
 #define BAR_MOVED 0xd8010000u
-
-#define REG_ID 0x00
-#define REG_VECTORS 0x04
-#define REG_FIRE 0x08
-#define REG_HOST_VECTOR 0x0c
-#define REG_HOST_COUNT 0x10
-#define REG_HOST_CTRL 0x14
-#define REG_HOST_DONE 0x18
-#define REG_HOST_ACK 0x1c
-#define TABLE 0x1000u
-#define PBA 0x9000u
 
 #define MSIX_ENABLE 0x8000u
 #define MSIX_MASKALL 0x4000u
@@ -68,7 +55,7 @@ static void handler(struct irq_frame *f)
 {
 	hits[f->vector & 0xff]++;
 	if (f->vector == VEC_B)
-		wr(REG_HOST_ACK, 1);
+		wr(PCITEST_REG_HOST_ACK, 1);
 	lapic_eoi();
 }
 
@@ -113,32 +100,32 @@ static uint32_t msg_addr(uint32_t apic)
 /* Address as one 8-byte write (low and high dwords), then data. */
 static void entry_set(uint32_t v, uint32_t addr, uint32_t data)
 {
-	*(volatile uint64_t *)(bar + TABLE + 16 * v) = addr;
-	wr(TABLE + 16 * v + 8, data);
-	if (rd(TABLE + 16 * v) != addr || rd(TABLE + 16 * v + 4) != 0 ||
-	    rd(TABLE + 16 * v + 8) != data)
-		fail("entry %u reads 0x%x 0x%x 0x%x", v, rd(TABLE + 16 * v),
-		     rd(TABLE + 16 * v + 4), rd(TABLE + 16 * v + 8));
+	*(volatile uint64_t *)(bar + PCITEST_TABLE + 16 * v) = addr;
+	wr(PCITEST_TABLE + 16 * v + 8, data);
+	if (rd(PCITEST_TABLE + 16 * v) != addr || rd(PCITEST_TABLE + 16 * v + 4) != 0 ||
+	    rd(PCITEST_TABLE + 16 * v + 8) != data)
+		fail("entry %u reads 0x%x 0x%x 0x%x", v, rd(PCITEST_TABLE + 16 * v),
+		     rd(PCITEST_TABLE + 16 * v + 4), rd(PCITEST_TABLE + 16 * v + 8));
 }
 
 /* Vector mask + read-back (the flush point). */
 static void vmask(uint32_t v, uint32_t masked)
 {
-	wr(TABLE + 16 * v + 12, masked);
-	if (rd(TABLE + 16 * v + 12) != masked)
-		fail("vector %u control reads 0x%x, wrote %u", v, rd(TABLE + 16 * v + 12),
-		     masked);
+	wr(PCITEST_TABLE + 16 * v + 12, masked);
+	if (rd(PCITEST_TABLE + 16 * v + 12) != masked)
+		fail("vector %u control reads 0x%x, wrote %u", v,
+		     rd(PCITEST_TABLE + 16 * v + 12), masked);
 }
 
 static bool pending(uint32_t v)
 {
-	return (rd(PBA + v / 32 * 4) >> (v % 32)) & 1;
+	return (rd(PCITEST_PBA + v / 32 * 4) >> (v % 32)) & 1;
 }
 
 static uint32_t fire(uint32_t v)
 {
-	wr(REG_FIRE, v);
-	return rd(REG_FIRE);
+	wr(PCITEST_REG_FIRE, v);
+	return rd(PCITEST_REG_FIRE);
 }
 
 static void ctrl(uint16_t val)
@@ -159,8 +146,8 @@ static void place_bar(uint32_t addr)
 		     addr);
 	pci_write16(dev, PCI_COMMAND, (uint16_t)(cmd | PCI_CMD_MEM | PCI_CMD_MASTER));
 	bar = addr;
-	if (rd(REG_ID) != 0x71726976u)
-		fail("BAR0 at 0x%x: ID reads 0x%x", addr, rd(REG_ID));
+	if (rd(PCITEST_REG_ID) != PCITEST_ID)
+		fail("BAR0 at 0x%x: ID reads 0x%x", addr, rd(PCITEST_REG_ID));
 }
 
 static void find_device(uint32_t nvec)
@@ -169,9 +156,9 @@ static void find_device(uint32_t nvec)
 	    pci_read32(0, PCI_CLASS_REV) >> 16 != 0x0600)
 		fail("host bridge 0:0 is %x class %x", pci_read32(0, 0),
 		     pci_read32(0, PCI_CLASS_REV));
-	int d = pci_find(TEST_VENDOR, TEST_DEVICE);
+	int d = pci_find(PCITEST_VENDOR, PCITEST_DEVICE);
 	if (d < 0)
-		fail("no %x:%x on bus 0", TEST_VENDOR, TEST_DEVICE);
+		fail("no %x:%x on bus 0", PCITEST_VENDOR, PCITEST_DEVICE);
 	dev = (unsigned)d;
 	if (pci_read32(0x1f, 0) != 0xffffffffu)
 		fail("absent device 31 reads 0x%x", pci_read32(0x1f, 0));
@@ -181,7 +168,8 @@ static void find_device(uint32_t nvec)
 	uint16_t mc = pci_read16(dev, cap + 2);
 	if (mc != nvec - 1)
 		fail("Message Control 0x%x, expected table size %u", mc, nvec);
-	if (pci_read32(dev, cap + 4) != TABLE || pci_read32(dev, cap + 8) != PBA)
+	if (pci_read32(dev, cap + 4) != PCITEST_TABLE ||
+	    pci_read32(dev, cap + 8) != PCITEST_PBA)
 		fail("table/PBA offset+BIR 0x%x 0x%x", pci_read32(dev, cap + 4),
 		     pci_read32(dev, cap + 8));
 
@@ -192,14 +180,14 @@ static void find_device(uint32_t nvec)
 	pci_write16(dev, PCI_COMMAND, (uint16_t)(cmd & ~PCI_CMD_MEM));
 	pci_write32(dev, PCI_BAR0, 0xffffffffu);
 	uint32_t sz = ~(pci_read32(dev, PCI_BAR0) & ~0xfu) + 1;
-	if (sz != BAR_SIZE)
+	if (sz != PCITEST_BAR0_SIZE)
 		fail("BAR0 size 0x%x", sz);
 	pci_write32(dev, PCI_BAR0 + 4, 0xffffffffu);
 	if (pci_read32(dev, PCI_BAR0 + 4) != 0)
 		fail("BAR1 is implemented");
 	place_bar(BAR_PLACE);
-	if (rd(REG_VECTORS) != nvec)
-		fail("device has %u vectors, expected %u", rd(REG_VECTORS), nvec);
+	if (rd(PCITEST_REG_VECTORS) != nvec)
+		fail("device has %u vectors, expected %u", rd(PCITEST_REG_VECTORS), nvec);
 	printf("msix: device %u, MSI-X cap 0x%x, %u vectors, BAR0 %u KiB at 0x%x\n", dev,
 	       cap, nvec, sz >> 10, (uint32_t)bar);
 }
@@ -207,18 +195,19 @@ static void find_device(uint32_t nvec)
 /* The host thread fires vector 1 @n times through its irqfd. */
 static void host_fire(uint32_t n, bool paced)
 {
-	wr(REG_HOST_VECTOR, 1);
-	wr(REG_HOST_COUNT, n);
-	wr(REG_HOST_CTRL, paced ? 3 : 1);
+	wr(PCITEST_REG_HOST_VECTOR, 1);
+	wr(PCITEST_REG_HOST_COUNT, n);
+	wr(PCITEST_REG_HOST_CTRL, PCITEST_HOST_START | (paced ? PCITEST_HOST_PACED : 0));
 	if (paced)
-		while (hits[VEC_B] < want[VEC_B] + n && (rd(REG_HOST_CTRL) & 1))
+		while (hits[VEC_B] < want[VEC_B] + n &&
+		       (rd(PCITEST_REG_HOST_CTRL) & PCITEST_HOST_START))
 			sti_hlt();
-	while (rd(REG_HOST_CTRL) & 1)
+	while (rd(PCITEST_REG_HOST_CTRL) & PCITEST_HOST_START)
 		cpu_relax();
-	if (rd(REG_HOST_CTRL) & 4)
-		fail("host firing gave up after %u of %u", rd(REG_HOST_DONE), n);
-	if (rd(REG_HOST_DONE) != n)
-		fail("host fired %u of %u", rd(REG_HOST_DONE), n);
+	if (rd(PCITEST_REG_HOST_CTRL) & PCITEST_HOST_FAILED)
+		fail("host firing gave up after %u of %u", rd(PCITEST_REG_HOST_DONE), n);
+	if (rd(PCITEST_REG_HOST_DONE) != n)
+		fail("host fired %u of %u", rd(PCITEST_REG_HOST_DONE), n);
 }
 
 void kmain(void)
@@ -247,9 +236,9 @@ void kmain(void)
 	/* enable under the function mask; every vector starts masked */
 	ctrl(MSIX_ENABLE | MSIX_MASKALL);
 	for (uint32_t v = 0; v < nvec; v = v < 7 ? v + 1 : (v == last ? nvec : last))
-		if (rd(TABLE + 16 * v + 12) != 1 || pending(v))
+		if (rd(PCITEST_TABLE + 16 * v + 12) != 1 || pending(v))
 			fail("vector %u: control 0x%x at reset", v,
-			     rd(TABLE + 16 * v + 12));
+			     rd(PCITEST_TABLE + 16 * v + 12));
 	entry_set(0, msg_addr(me), VEC_A);
 	entry_set(1, msg_addr(me), VEC_B);
 	if (last > 1)
@@ -295,15 +284,15 @@ void kmain(void)
 	fire(1);
 	check("function-masked fires");
 	if (!pending(0) || !pending(1))
-		fail("PBA 0x%x under the function mask", rd(PBA));
-	if (rd(TABLE + 12) != 0 || rd(TABLE + 16 + 12) != 0)
+		fail("PBA 0x%x under the function mask", rd(PCITEST_PBA));
+	if (rd(PCITEST_TABLE + 12) != 0 || rd(PCITEST_TABLE + 16 + 12) != 0)
 		fail("the function mask changed vector control");
 	ctrl(MSIX_ENABLE);
 	want[VEC_A]++;
 	want[VEC_B]++;
 	check("function unmask");
-	if (rd(PBA) & 3)
-		fail("PBA 0x%x after the function unmask", rd(PBA));
+	if (rd(PCITEST_PBA) & 3)
+		fail("PBA 0x%x after the function unmask", rd(PCITEST_PBA));
 
 	/* address/data change while masked: the pending fire follows it */
 	vmask(0, 1);
@@ -360,12 +349,12 @@ void kmain(void)
 		fail("PBA bit 0 set after re-enable");
 
 	/* the host thread's irqfd, unmasked: one interrupt per signal */
-	uint32_t n = cmdline_uint("host", rd(REG_HOST_COUNT));
+	uint32_t n = cmdline_uint("host", rd(PCITEST_REG_HOST_COUNT));
 	host_fire(n, true);
 	want[VEC_B] += n;
 	check("host irqfd");
-	if (rd(REG_HOST_ACK) != n)
-		fail("%u acks for %u signals", rd(REG_HOST_ACK), n);
+	if (rd(PCITEST_REG_HOST_ACK) != n)
+		fail("%u acks for %u signals", rd(PCITEST_REG_HOST_ACK), n);
 
 	/* irqfd signals while masked: one pending bit, one interrupt */
 	vmask(1, 1);
@@ -379,9 +368,9 @@ void kmain(void)
 
 	/* BAR0 moved while MSI-X is enabled: the table follows */
 	place_bar(BAR_MOVED);
-	if (rd(TABLE + 8) != VEC_A || rd(TABLE + 16 + 8) != VEC_B)
-		fail("table after the move: data 0x%x 0x%x", rd(TABLE + 8),
-		     rd(TABLE + 16 + 8));
+	if (rd(PCITEST_TABLE + 8) != VEC_A || rd(PCITEST_TABLE + 16 + 8) != VEC_B)
+		fail("table after the move: data 0x%x 0x%x", rd(PCITEST_TABLE + 8),
+		     rd(PCITEST_TABLE + 16 + 8));
 	fire(0);
 	want[VEC_A]++;
 	check("moved BAR");

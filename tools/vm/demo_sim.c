@@ -5,7 +5,7 @@
  * with "ioapic", "i8259" and "lapic" devices and an MSI-X function.
  * Threads stand in for the vCPUs: each waits for its VIRQ_CPU_IRQ line,
  * takes the interrupt with virq_lapic_ack, plays demo.c's handler (ack
- * through traffic_guest_ack, re-target every ROTATE, EOI with
+ * through traffic_guest_ack, re-target every DEMO_ROTATE, EOI with
  * virq_lapic_eoi or the PIC's OCW2) and waits again.  The PIC's INT
  * reaches vCPU 0's LINT0 (ExtINT) through an extra vCPU index of its own.
  */
@@ -19,12 +19,6 @@
 
 #include "traffic.h"
 #include "vm.h"
-
-#define ROTATE 32u
-#define V_EDGE 0x50
-#define V_LEVEL 0x51
-#define V_PIC 0x33
-#define V_MSIX 0x60
 
 static struct {
 	struct virq_vm *vm;
@@ -70,7 +64,7 @@ static void ioapic_write(unsigned cpu, uint32_t reg, uint32_t val)
 
 static int rotate(unsigned stream)
 {
-	if (++S.count[stream] % ROTATE || S.n < 2)
+	if (++S.count[stream] % DEMO_ROTATE || S.n < 2)
 		return -1;
 	S.cpu_of[stream] = (S.cpu_of[stream] + 1) % S.n;
 	return (int)S.cpu_of[stream];
@@ -80,26 +74,26 @@ static int rotate(unsigned stream)
 static void handle(unsigned c, int v)
 {
 	int to;
-	unsigned stream = v == V_EDGE	 ? DEMO_EDGE
-			  : v == V_LEVEL ? DEMO_LEVEL
-			  : v == V_PIC	 ? DEMO_PIC
-					 : DEMO_MSIX;
-	if (v == V_PIC) {
+	unsigned stream = v == DEMO_V_EDGE    ? DEMO_EDGE
+			  : v == DEMO_V_LEVEL ? DEMO_LEVEL
+			  : v == DEMO_V_PIC   ? DEMO_PIC
+					      : DEMO_MSIX;
+	if (v == DEMO_V_PIC) {
 		io(c, VIRQ_SPACE_PIO, 0x20, 0x60 | 3); /* specific EOI, IRQ 3 */
 	} else {
-		if (v != V_EDGE && v != V_LEVEL && v != V_MSIX) {
+		if (v != DEMO_V_EDGE && v != DEMO_V_LEVEL && v != DEMO_V_MSIX) {
 			virq_lapic_eoi(S.lapic, c);
 			return;
 		}
 		if ((to = rotate(stream)) >= 0) {
-			if (v == V_MSIX) {
+			if (v == DEMO_V_MSIX) {
 				struct virq_msix_entry e = { 0xfee00000u | (uint32_t)to
 										   << 12,
-							     0, V_MSIX, 0 };
+							     0, DEMO_V_MSIX, 0 };
 				virq_msix_set_entry(S.msix, 0, &e);
 			} else {
 				unsigned pin =
-					v == V_EDGE ? DEMO_EDGE_GSI : DEMO_LEVEL_GSI;
+					v == DEMO_V_EDGE ? DEMO_EDGE_GSI : DEMO_LEVEL_GSI;
 				ioapic_write(c, 0x11 + 2 * pin, (uint32_t)to << 24);
 			}
 		}
@@ -137,7 +131,7 @@ static int guest_boot(void)
 		{ 0x21, 0xf7 }, { 0xa1, 0xff }, /* only IRQ 3 unmasked */
 	};
 	struct virq_msix_config mc = { .nr_vectors = 1, .gsi_base = 64 };
-	struct virq_msix_entry e = { 0xfee00000u, 0, V_MSIX, 0 };
+	struct virq_msix_entry e = { 0xfee00000u, 0, DEMO_V_MSIX, 0 };
 
 	for (unsigned c = 0; c < S.n; c++)
 		io(c, VIRQ_SPACE_MMIO, 0xfee000f0u, 0x1ff); /* SVR: enabled */
@@ -145,9 +139,9 @@ static int guest_boot(void)
 	for (unsigned i = 0; i < sizeof(pic_init) / sizeof(pic_init[0]); i++)
 		io(0, VIRQ_SPACE_PIO, pic_init[i][0], pic_init[i][1]);
 	ioapic_write(0, 0x11 + 2 * DEMO_EDGE_GSI, 0);
-	ioapic_write(0, 0x10 + 2 * DEMO_EDGE_GSI, V_EDGE);
+	ioapic_write(0, 0x10 + 2 * DEMO_EDGE_GSI, DEMO_V_EDGE);
 	ioapic_write(0, 0x11 + 2 * DEMO_LEVEL_GSI, 0);
-	ioapic_write(0, 0x10 + 2 * DEMO_LEVEL_GSI, V_LEVEL | 0x8000u);
+	ioapic_write(0, 0x10 + 2 * DEMO_LEVEL_GSI, DEMO_V_LEVEL | 0x8000u);
 	if (virq_msix_create(S.vm, &mc, &S.msix) < 0 ||
 	    virq_msix_ctrl_write(S.msix, VIRQ_MSIX_CTRL_ENABLE) < 0 ||
 	    virq_msix_set_entry(S.msix, 0, &e) < 0)
@@ -161,7 +155,7 @@ static int sim_fail(const char *what)
 	return VM_EXIT_GUEST;
 }
 
-int demo_sim_run(unsigned nr_vcpus, double seconds)
+int demo_sim_run(unsigned nr_vcpus)
 {
 	struct virq_vm_config cfg = { .nr_vcpus = nr_vcpus + 1,
 				      .ops = { .cpu_line = cpu_line } };
@@ -169,7 +163,6 @@ int demo_sim_run(unsigned nr_vcpus, double seconds)
 	unsigned started = 0;
 	int status = 0;
 
-	(void)seconds; /* traffic.c's display thread keeps the time */
 	S.n = nr_vcpus;
 	if (virq_ioapic_register() || virq_pic_register() || virq_lapic_register() ||
 	    virq_vm_create(&cfg, &S.vm))

@@ -78,6 +78,19 @@ static int open_kvm(void)
 	return fd;
 }
 
+bool kvm_usable(void)
+{
+	int fd = open_kvm(), vm;
+	if (fd < 0)
+		return false;
+	vm = ioctl(fd, KVM_CREATE_VM, 0);
+	close(fd);
+	if (vm < 0)
+		return false;
+	close(vm);
+	return true;
+}
+
 unsigned kvm_max_vcpus(void)
 {
 	int fd = open_kvm(), n;

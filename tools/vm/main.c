@@ -23,7 +23,7 @@
 #define MAX_MODULES 16u
 
 static pthread_mutex_t exit_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t exit_cond;
+static pthread_cond_t exit_cond = PTHREAD_COND_INITIALIZER;
 static int exit_status = -1;
 
 void vm_request_exit(int status)
@@ -40,12 +40,8 @@ void vm_request_exit(int status)
 static int wait_exit(double timeout)
 {
 	struct timespec dl;
-	pthread_condattr_t attr;
 	int status, r = 0;
 
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&exit_cond, &attr);
 	clock_gettime(CLOCK_MONOTONIC, &dl);
 	dl.tv_sec += (time_t)timeout;
 	dl.tv_nsec += (long)((timeout - (double)(time_t)timeout) * 1e9);
@@ -54,8 +50,11 @@ static int wait_exit(double timeout)
 		dl.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&exit_lock);
+	/* the condition variable is static, as vCPUs may signal it before
+	 * this runs; the monotonic clock is chosen per wait */
 	while (exit_status < 0 && r != ETIMEDOUT)
-		r = timeout > 0 ? pthread_cond_timedwait(&exit_cond, &exit_lock, &dl)
+		r = timeout > 0 ? pthread_cond_clockwait(&exit_cond, &exit_lock,
+							 CLOCK_MONOTONIC, &dl)
 				: pthread_cond_wait(&exit_cond, &exit_lock);
 	if (exit_status < 0)
 		exit_status = VM_EXIT_TIMEOUT;
@@ -145,6 +144,13 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "stats", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
+		/* the test device's (pcitest.c) and the traffic's (traffic.c) */
+		{ "msix-vectors", required_argument, NULL, 'P' },
+		{ "msix-host-fire", required_argument, NULL, 'P' },
+		{ "traffic", required_argument, NULL, 'R' },
+		{ "stats-json", required_argument, NULL, 'R' },
+		{ "demo", required_argument, NULL, 'R' },
+		{ "demo-sim", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct mb_module mods[MAX_MODULES];
@@ -153,14 +159,18 @@ int main(int argc, char **argv)
 	double timeout = 0;
 	bool kernel_irqchip = false, stats = false;
 	const char *serial = NULL;
-	int c;
+	int c, li = 0;
 
-	if (pcitest_parse_args(&argc, argv) < 0) /* the --msix-* options */
-		return VM_EXIT_USAGE;
-	if (traffic_parse_args(&argc, argv) < 0) /* --traffic, --demo (traffic.c) */
-		return VM_EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, "k:m:s:a:i:S:Kt:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:m:s:a:i:S:Kt:h", opts, &li)) != -1) {
 		switch (c) {
+		case 'P':
+			if (pcitest_option(opts[li].name, optarg) < 0)
+				return VM_EXIT_USAGE;
+			break;
+		case 'R':
+			if (traffic_option(opts[li].name, optarg) < 0)
+				return VM_EXIT_USAGE;
+			break;
 		case 'k':
 			boot.kernel = optarg;
 			break;

@@ -82,16 +82,13 @@ int pci_add_device(unsigned slot, struct pci_dev *d);
 bool pci_mmio(uint64_t addr, unsigned len, bool is_write, uint8_t *data, uint32_t vcpu);
 
 /* ---- the MSI-X test device (pcitest.c) ---- */
-#define PCITEST_VENDOR 0x1b36 /* QEMU's (Red Hat) test-device vendor id */
-#define PCITEST_DEVICE 0x7671 /* "vq": virq's MSI-X test function */
 #define PCITEST_SLOT 1u
 
 /*
- * Options "--msix-vectors N" and "--msix-host-fire COUNT" (also with
- * "=VALUE"): taken out of argv before main's getopt sees it.  Returns
- * -1 with one line on stderr for a bad value.
+ * One of main's options "msix-vectors" N or "msix-host-fire" COUNT.
+ * Returns -1 with one line on stderr for a bad value.
  */
-int pcitest_parse_args(int *argc, char **argv);
+int pcitest_option(const char *name, const char *val);
 
 /*
  * Build the bus and the test device on @vm (NULL: create a virq VM of

@@ -5,22 +5,10 @@
  * the PBA.  The table, the PBA and Message Control are virq's MSI-X
  * (include/virq/msix.h); this file only places them and fires vectors.
  *
- * BAR0 (docs/vm.md, "PCI and the MSI-X test device"):
- *   0x0000 ID          r   0x71726976 ("virq")
- *   0x0004 VECTORS     r   number of MSI-X vectors
- *   0x0008 FIRE        w   virq_msix_notify(vector = value)
- *                      r   result of the last FIRE: 1 sent, 0 pending,
- *                          0xffffffff refused (vector out of range)
- *   0x000c HOST_VECTOR rw  vector the host thread fires
- *   0x0010 HOST_COUNT  rw  signals per run (reset: --msix-host-fire)
- *   0x0014 HOST_CTRL   w   bit 0 start a run (ignored while busy),
- *                          bit 1 paced: wait for HOST_ACK after each signal
- *                      r   bit 0 busy, bit 1 paced, bit 2 the last run gave up
- *   0x0018 HOST_DONE   r   signals of this run that virq has fired
- *   0x001c HOST_ACK    w   the guest took one interrupt; r: count this run
- *   0x1000 MSI-X table (VECTORS x 16 bytes), 0x9000 PBA
- * Registers are 32-bit (other accesses read all ones, writes dropped);
- * the table and PBA take what virq's MSI-X takes (aligned 4 and 8 bytes).
+ * BAR0's registers are in guest_abi.h (PCITEST_*; docs/vm.md, "PCI and the
+ * MSI-X test device").  Registers are 32-bit (other accesses read all
+ * ones, writes dropped); the table and PBA take what virq's MSI-X takes
+ * (aligned 4 and 8 bytes).
  *
  * The host thread writes an eventfd bound to the vector with
  * virq_msix_bind_irqfd() (bound at the first run of that vector), one
@@ -41,27 +29,12 @@
 
 #include <virq/virq.h>
 
+#include "guest_abi.h"
 #include "pci.h"
 #include "vm.h"
 
-#define BAR0_SIZE 0x10000u
-#define TABLE_OFF 0x1000u
-#define PBA_OFF 0x9000u
 #define MSIX_CAP 0x40u
 #define MSIX_GSI_BASE 64u /* clear of the IOAPIC pins' GSIs */
-
-#define REG_ID 0x00
-#define REG_VECTORS 0x04
-#define REG_FIRE 0x08
-#define REG_HOST_VECTOR 0x0c
-#define REG_HOST_COUNT 0x10
-#define REG_HOST_CTRL 0x14
-#define REG_HOST_DONE 0x18
-#define REG_HOST_ACK 0x1c
-#define ID_VALUE 0x71726976u
-#define HOST_START 1u
-#define HOST_PACED 2u
-#define HOST_FAILED 4u
 #define HOST_WAIT_NS 5000000000ll
 
 static uint32_t opt_vectors = 8;
@@ -97,21 +70,6 @@ static unsigned reports; /* messages a guest can provoke: the first 8 */
 
 /* ---- options ---- */
 
-static int opt_value(int *argc, char **argv, int i, const char *name, char **val)
-{
-	size_t n = strlen(name);
-	if (strncmp(argv[i], name, n))
-		return 0;
-	if (argv[i][n] == '=') {
-		*val = argv[i] + n + 1;
-		return 1;
-	}
-	if (argv[i][n] || i + 1 >= *argc)
-		return argv[i][n] ? 0 : -1;
-	*val = argv[i + 1];
-	return 2;
-}
-
 static bool parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 {
 	char *end;
@@ -123,36 +81,18 @@ static bool parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 	return true;
 }
 
-int pcitest_parse_args(int *argc, char **argv)
+int pcitest_option(const char *name, const char *val)
 {
-	for (int i = 1; i < *argc;) {
-		char *val = NULL;
-		int used;
-		if (!strcmp(argv[i], "--"))
-			break;
-		if ((used = opt_value(argc, argv, i, "--msix-vectors", &val)) != 0) {
-			if (used < 0 ||
-			    !parse_u32(val, 1, VIRQ_MSIX_MAX_VECTORS, &opt_vectors)) {
-				fprintf(stderr,
-					"virq-vm: --msix-vectors wants 1..2048: %s\n",
-					val ? val : "(none)");
-				return -1;
-			}
-		} else if ((used = opt_value(argc, argv, i, "--msix-host-fire", &val)) !=
-			   0) {
-			if (used < 0 || !parse_u32(val, 0, 1000000, &opt_host_fire)) {
-				fprintf(stderr,
-					"virq-vm: --msix-host-fire wants a count 0..1000000: %s\n",
-					val ? val : "(none)");
-				return -1;
-			}
-		} else {
-			i++;
-			continue;
+	if (!strcmp(name, "msix-vectors")) {
+		if (!parse_u32(val, 1, VIRQ_MSIX_MAX_VECTORS, &opt_vectors)) {
+			fprintf(stderr, "virq-vm: --msix-vectors wants 1..2048: %s\n",
+				val);
+			return -1;
 		}
-		memmove(&argv[i], &argv[i + used],
-			(size_t)(*argc - i - used + 1) * sizeof(char *));
-		*argc -= used;
+	} else if (!parse_u32(val, 0, 1000000, &opt_host_fire)) {
+		fprintf(stderr,
+			"virq-vm: --msix-host-fire wants a count 0..1000000: %s\n", val);
+		return -1;
 	}
 	return 0;
 }
@@ -226,12 +166,12 @@ static void *host_thread(void *arg)
 
 	pthread_mutex_lock(&t->lock);
 	for (;;) {
-		while (!(t->host_ctrl & HOST_START) && !t->stop)
+		while (!(t->host_ctrl & PCITEST_HOST_START) && !t->stop)
 			pthread_cond_wait(&t->cond, &t->lock);
 		if (t->stop)
 			break;
 		uint32_t vector = t->host_vector, count = t->host_count;
-		bool paced = t->host_ctrl & HOST_PACED;
+		bool paced = t->host_ctrl & PCITEST_HOST_PACED;
 		pthread_mutex_unlock(&t->lock);
 		bool ok = host_run(t, vector, count, paced);
 		if (!ok && !__atomic_load_n(&t->stop, __ATOMIC_RELAXED))
@@ -239,7 +179,8 @@ static void *host_thread(void *arg)
 			       vector, __atomic_load_n(&t->host_done, __ATOMIC_RELAXED),
 			       count);
 		pthread_mutex_lock(&t->lock);
-		t->host_ctrl = (t->host_ctrl & HOST_PACED) | (ok ? 0 : HOST_FAILED);
+		t->host_ctrl = (t->host_ctrl & PCITEST_HOST_PACED) |
+			       (ok ? 0 : PCITEST_HOST_FAILED);
 	}
 	pthread_mutex_unlock(&t->lock);
 	return NULL;
@@ -251,23 +192,23 @@ static uint32_t reg_read(struct pcitest *t, uint64_t off)
 {
 	uint32_t v = 0;
 	switch (off) {
-	case REG_ID:
-		return ID_VALUE;
-	case REG_VECTORS:
+	case PCITEST_REG_ID:
+		return PCITEST_ID;
+	case PCITEST_REG_VECTORS:
 		return t->nr;
-	case REG_FIRE:
+	case PCITEST_REG_FIRE:
 		return __atomic_load_n(&t->fire_result, __ATOMIC_RELAXED);
-	case REG_HOST_DONE:
+	case PCITEST_REG_HOST_DONE:
 		return __atomic_load_n(&t->host_done, __ATOMIC_ACQUIRE);
-	case REG_HOST_ACK:
+	case PCITEST_REG_HOST_ACK:
 		return __atomic_load_n(&t->host_acks, __ATOMIC_ACQUIRE);
-	case REG_HOST_VECTOR:
-	case REG_HOST_COUNT:
-	case REG_HOST_CTRL:
+	case PCITEST_REG_HOST_VECTOR:
+	case PCITEST_REG_HOST_COUNT:
+	case PCITEST_REG_HOST_CTRL:
 		pthread_mutex_lock(&t->lock);
-		v = off == REG_HOST_VECTOR  ? t->host_vector
-		    : off == REG_HOST_COUNT ? t->host_count
-					    : t->host_ctrl;
+		v = off == PCITEST_REG_HOST_VECTOR  ? t->host_vector
+		    : off == PCITEST_REG_HOST_COUNT ? t->host_count
+						    : t->host_ctrl;
 		pthread_mutex_unlock(&t->lock);
 		return v;
 	default:
@@ -278,29 +219,29 @@ static uint32_t reg_read(struct pcitest *t, uint64_t off)
 static void reg_write(struct pcitest *t, uint64_t off, uint32_t val)
 {
 	switch (off) {
-	case REG_FIRE: {
+	case PCITEST_REG_FIRE: {
 		int r = virq_msix_notify(t->msix, val);
 		__atomic_store_n(&t->fire_result, r < 0 ? 0xffffffffu : (uint32_t)r,
 				 __ATOMIC_RELAXED);
 		break;
 	}
-	case REG_HOST_ACK:
+	case PCITEST_REG_HOST_ACK:
 		__atomic_fetch_add(&t->host_acks, 1, __ATOMIC_RELEASE);
 		break;
-	case REG_HOST_VECTOR:
-	case REG_HOST_COUNT:
-	case REG_HOST_CTRL:
+	case PCITEST_REG_HOST_VECTOR:
+	case PCITEST_REG_HOST_COUNT:
+	case PCITEST_REG_HOST_CTRL:
 		pthread_mutex_lock(&t->lock);
-		if (t->host_ctrl & HOST_START) {
+		if (t->host_ctrl & PCITEST_HOST_START) {
 			/* busy: the run's parameters stay */
-		} else if (off == REG_HOST_VECTOR) {
+		} else if (off == PCITEST_REG_HOST_VECTOR) {
 			t->host_vector = val;
-		} else if (off == REG_HOST_COUNT) {
+		} else if (off == PCITEST_REG_HOST_COUNT) {
 			t->host_count = val;
-		} else if (val & HOST_START) {
+		} else if (val & PCITEST_HOST_START) {
 			__atomic_store_n(&t->host_done, 0, __ATOMIC_RELAXED);
 			__atomic_store_n(&t->host_acks, 0, __ATOMIC_RELAXED);
-			t->host_ctrl = HOST_START | (val & HOST_PACED);
+			t->host_ctrl = PCITEST_HOST_START | (val & PCITEST_HOST_PACED);
 			pthread_cond_signal(&t->cond);
 		}
 		pthread_mutex_unlock(&t->lock);
@@ -322,11 +263,11 @@ static uint64_t bar_read(struct pci_dev *d, unsigned bar, uint64_t off, unsigned
 	uint64_t v = all_ones(size);
 	(void)bar;
 	(void)vcpu;
-	if (off >= TABLE_OFF && off < TABLE_OFF + (uint64_t)t->nr * 16)
-		virq_msix_table_read(t->msix, off - TABLE_OFF, size, &v);
-	else if (off >= PBA_OFF && off < PBA_OFF + (t->nr + 63) / 64 * 8)
-		virq_msix_pba_read(t->msix, off - PBA_OFF, size, &v);
-	else if (off < TABLE_OFF && size == 4 && !(off & 3))
+	if (off >= PCITEST_TABLE && off < PCITEST_TABLE + (uint64_t)t->nr * 16)
+		virq_msix_table_read(t->msix, off - PCITEST_TABLE, size, &v);
+	else if (off >= PCITEST_PBA && off < PCITEST_PBA + (t->nr + 63) / 64 * 8)
+		virq_msix_pba_read(t->msix, off - PCITEST_PBA, size, &v);
+	else if (off < PCITEST_TABLE && size == 4 && !(off & 3))
 		v = reg_read(t, off);
 	return v;
 }
@@ -337,11 +278,11 @@ static void bar_write(struct pci_dev *d, unsigned bar, uint64_t off, unsigned si
 	struct pcitest *t = d->opaque;
 	(void)bar;
 	(void)vcpu;
-	if (off >= TABLE_OFF && off < TABLE_OFF + (uint64_t)t->nr * 16)
-		virq_msix_table_write(t->msix, off - TABLE_OFF, size, val);
-	else if (off >= PBA_OFF && off < PBA_OFF + (t->nr + 63) / 64 * 8)
-		virq_msix_pba_write(t->msix, off - PBA_OFF, size, val);
-	else if (off < TABLE_OFF && size == 4 && !(off & 3))
+	if (off >= PCITEST_TABLE && off < PCITEST_TABLE + (uint64_t)t->nr * 16)
+		virq_msix_table_write(t->msix, off - PCITEST_TABLE, size, val);
+	else if (off >= PCITEST_PBA && off < PCITEST_PBA + (t->nr + 63) / 64 * 8)
+		virq_msix_pba_write(t->msix, off - PCITEST_PBA, size, val);
+	else if (off < PCITEST_TABLE && size == 4 && !(off & 3))
 		reg_write(t, off, (uint32_t)val);
 }
 
@@ -357,8 +298,8 @@ static void bar_map(struct pci_dev *d, unsigned bar, uint32_t addr, bool enabled
 	(void)bar;
 	if (!enabled || addr == t->mapped_bar)
 		return;
-	int r = virq_msix_map(t->msix, (uint64_t)addr + TABLE_OFF,
-			      (uint64_t)addr + PBA_OFF);
+	int r = virq_msix_map(t->msix, (uint64_t)addr + PCITEST_TABLE,
+			      (uint64_t)addr + PCITEST_PBA);
 	if (r < 0) {
 		report("virq-vm: pcitest: virq_msix_map at 0x%x: %s\n", addr,
 		       strerror(-r));
@@ -377,9 +318,9 @@ static uint32_t cap_dword(struct pcitest *t, unsigned dw)
 		virq_msix_ctrl_read(t->msix, &ctrl);
 		return 0x11u | (uint32_t)ctrl << 16; /* id MSI-X, next 0 */
 	case MSIX_CAP + 4:
-		return TABLE_OFF; /* BIR 0 */
+		return PCITEST_TABLE; /* BIR 0 */
 	case MSIX_CAP + 8:
-		return PBA_OFF; /* BIR 0 */
+		return PCITEST_PBA; /* BIR 0 */
 	default:
 		return 0;
 	}
@@ -474,7 +415,7 @@ int pci_setup(struct virq_vm *vm, int kvm_vm_fd, unsigned nr_vcpus)
 		.device = PCITEST_DEVICE,
 		.class_rev = 0xff000001u, /* unassigned class, revision 1 */
 		.cap_ptr = MSIX_CAP,
-		.bar_size = { BAR0_SIZE },
+		.bar_size = { PCITEST_BAR0_SIZE },
 		.ops = &pcitest_ops,
 		.opaque = t,
 	};

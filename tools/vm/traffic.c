@@ -19,7 +19,6 @@
  *   --stats-json FILE     results, one JSON object per stream per line
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/kvm.h>
 #include <poll.h>
 #include <pthread.h>
@@ -107,23 +106,6 @@ static void pin(int cpu)
 
 /* ---- options ---- */
 
-static int opt_take(int *argc, char **argv, int i, const char *name, char **val)
-{
-	size_t n = strlen(name);
-	if (strncmp(argv[i], name, n) || (argv[i][n] && argv[i][n] != '='))
-		return 0;
-	if (!val)
-		return argv[i][n] ? 0 : 1;
-	if (argv[i][n] == '=') {
-		*val = argv[i] + n + 1;
-		return 1;
-	}
-	if (i + 1 >= *argc)
-		return -1;
-	*val = argv[i + 1];
-	return 2;
-}
-
 static int bad(const char *msg, const char *arg)
 {
 	fprintf(stderr, "virq-vm: %s: %s\n", msg, arg ? arg : "(none)");
@@ -153,59 +135,27 @@ static int parse_traffic(char *v)
 	return 0;
 }
 
-int traffic_parse_args(int *argc, char **argv)
+int traffic_option(const char *name, char *val)
 {
-	for (int i = 1; i < *argc;) {
-		char *val = NULL, *end;
-		int used;
-		if (!strcmp(argv[i], "--"))
-			break;
-		if ((used = opt_take(argc, argv, i, "--traffic", &val)) != 0) {
-			if (used < 0 || parse_traffic(val) < 0)
-				return used < 0 ? bad("--traffic wants PATH,COUNT", NULL)
-						: -1;
-		} else if ((used = opt_take(argc, argv, i, "--stats-json", &val)) != 0) {
-			if (used < 0)
-				return bad("--stats-json wants a file", NULL);
-			T.json = val;
-		} else if ((used = opt_take(argc, argv, i, "--demo", &val)) != 0) {
-			T.demo_secs = used < 0 ? 0 : strtod(val, &end);
-			if (used < 0 || end == val || *end || !(T.demo_secs > 0) ||
-			    T.demo_secs > 1e5)
-				return bad("--demo wants seconds > 0", val);
-		} else if ((used = opt_take(argc, argv, i, "--demo-sim", NULL)) != 0) {
-			T.sim = true;
-		} else {
-			i++;
-			continue;
-		}
-		memmove(&argv[i], &argv[i + used],
-			(size_t)(*argc - i - used + 1) * sizeof(*argv));
-		*argc -= used;
+	char *end;
+
+	if (!strcmp(name, "traffic"))
+		return parse_traffic(val);
+	if (!strcmp(name, "stats-json")) {
+		T.json = val;
+	} else if (!strcmp(name, "demo")) {
+		T.demo_secs = strtod(val, &end);
+		if (end == val || *end || !(T.demo_secs > 0) || T.demo_secs > 1e5)
+			return bad("--demo wants seconds > 0", val);
+	} else if (!strcmp(name, "demo-sim")) {
+		T.sim = true;
 	}
-	if (T.path && T.demo_secs > 0)
-		return bad("--traffic and --demo exclude each other", NULL);
-	if (T.sim && !(T.demo_secs > 0))
-		T.demo_secs = 10;
 	return 0;
 }
 
 bool traffic_active(void)
 {
 	return T.path || T.demo_secs > 0;
-}
-
-static bool kvm_usable(void)
-{
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC), vm;
-	if (fd < 0)
-		return false;
-	vm = ioctl(fd, KVM_CREATE_VM, 0);
-	close(fd);
-	if (vm < 0)
-		return false;
-	close(vm);
-	return true;
 }
 
 bool traffic_sim_wanted(void)
@@ -222,11 +172,15 @@ bool traffic_sim_wanted(void)
 
 int traffic_run_sim(unsigned nr_vcpus)
 {
-	return demo_sim_run(nr_vcpus, T.demo_secs);
+	return demo_sim_run(nr_vcpus); /* traffic.c's display thread keeps the time */
 }
 
 int traffic_check(bool kernel_irqchip, unsigned nr_vcpus)
 {
+	if (T.path && T.demo_secs > 0)
+		return bad("--traffic and --demo exclude each other", NULL);
+	if (T.sim && !(T.demo_secs > 0))
+		T.demo_secs = 10;
 	if (T.path && kernel_irqchip != !strcmp(T.path, "kirq-ioapic"))
 		return bad(kernel_irqchip ? "--traffic path needs the split irqchip"
 					  : "--traffic path needs --kernel-irqchip",

@@ -12,28 +12,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "guest_abi.h" /* the ports, streams and GSIs the guest sees */
+
 struct kvm_vm;
 struct virq_vm;
 struct virq_device;
-
-/*
- * Guest interface (tests/guest/bench.c, demo.c):
- *   TRAFFIC_PORT_ACK     outl: stream | APIC id << 8 | vector << 16
- *   TRAFFIC_PORT_CTRL    outl: the guest is ready for traffic;
- *                        inl: TRAFFIC_CFG_* flags
- */
-#define TRAFFIC_PORT_ACK 0x2400
-#define TRAFFIC_PORT_CTRL 0x2404
-#define TRAFFIC_CFG_SPLIT 1u /* virq's IOAPIC/PIC (else KVM's irqchip) */
-
-/* Demo streams (the guest's and the VMM's shared numbering). */
-enum { DEMO_EDGE, DEMO_LEVEL, DEMO_PIC, DEMO_MSIX, DEMO_STREAMS };
-#define DEMO_EDGE_GSI 10u
-#define DEMO_LEVEL_GSI 11u
-#define DEMO_PIC_GSI 3u
-#define BENCH_GSI 10u	  /* IOAPIC pin of the bench paths */
-#define BENCH_MSI_GSI 40u /* virq MSI route of the virq-msi path */
-#define BENCH_VECTOR 0x50u
 
 /* ---- latency histogram and the table (traffic_stats.c) ---- */
 #define HIST_BUCKETS 4096u /* bucket = 200 ln(ns): 0.5 % wide */
@@ -63,13 +46,14 @@ void table_print(FILE *f, const struct table_row *rows, unsigned n, double elaps
 		 bool tty, bool final);
 
 /* ---- traffic.c ---- */
-/* Options --traffic PATH,COUNT, --stats-json FILE, --demo SEC, --demo-sim
- * (taken out of argv); -1 with one line on stderr for a bad value. */
-int traffic_parse_args(int *argc, char **argv);
+/* One of main's options "traffic" PATH,COUNT, "stats-json" FILE, "demo"
+ * SEC, "demo-sim" (@val NULL); -1 with one line on stderr for a bad value. */
+int traffic_option(const char *name, char *val);
 bool traffic_active(void);
 bool traffic_sim_wanted(void);		/* --demo-sim or --demo without /dev/kvm */
 int traffic_run_sim(unsigned nr_vcpus); /* demo_sim_run; the exit status */
-/* Check the options against the mode (-1 with one line on stderr). */
+/* Check the options against each other and the mode (-1 with one line on
+ * stderr). */
 int traffic_check(bool kernel_irqchip, unsigned nr_vcpus);
 /* Pin the main thread for what it creates next: @cpu, or -1 = any. */
 void traffic_pin_main(int cpu);
@@ -89,6 +73,6 @@ int traffic_setup_sim(struct virq_vm *vm, struct virq_device *msix, unsigned nr_
 void traffic_wait_done(void);
 
 /* ---- demo_sim.c: the demo without KVM (virq's LAPIC model) ---- */
-int demo_sim_run(unsigned nr_vcpus, double seconds);
+int demo_sim_run(unsigned nr_vcpus);
 
 #endif

@@ -124,6 +124,8 @@ struct kvm_opts {
 };
 /* Return 0, -1 with a message printed, or -2 when /dev/kvm is unusable. */
 int kvm_vm_create(const struct kvm_opts *opts, struct vm_mem *mem, struct kvm_vm **out);
+/* /dev/kvm opens and makes a VM (what kvm_vm_create's -2 checks). */
+bool kvm_usable(void);
 unsigned kvm_max_vcpus(void);
 int kvm_set_boot_state(struct kvm_vm *vm, uint32_t entry, uint32_t info);
 int kvm_vm_start(struct kvm_vm *vm);

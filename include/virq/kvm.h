@@ -84,6 +84,9 @@ int virq_kvm_pre_run(struct virq_kvm *k, int vcpu_fd, struct kvm_run *run);
  * resample) is bound with KVM_IRQFD; anything else goes to
  * virq_irqfd_bind().  If the GSI later stops being an MSI route, the
  * binding moves to virq's engine by itself.  Errors as virq_irqfd_bind.
+ * For an MSI-X vector use virq_msix_bind_irqfd(): while the backend is
+ * attached it puts the eventfd in KVM whenever the vector may send and
+ * takes it out around masks and message changes (msix.h).
  */
 int virq_kvm_irqfd_bind(struct virq_kvm *k, int eventfd, uint32_t gsi, uint32_t flags,
 			int resamplefd);
@@ -98,6 +101,7 @@ struct virq_kvm_stats {
 	uint64_t kvm_irqfds;   /* irqfds bound in KVM now */
 	uint64_t virq_irqfds;  /* irqfds bound through virq now */
 	uint64_t irqfds_moved; /* moved from KVM to virq by a route change */
+	uint64_t msix_irqfds;  /* MSI-X vectors' eventfds in KVM now */
 };
 void virq_kvm_get_stats(struct virq_kvm *k, struct virq_kvm_stats *st);
 

@@ -160,12 +160,22 @@ int virq_msix_ctrl_write(struct virq_device *dev, uint16_t val);
 int virq_msix_notify(struct virq_device *dev, uint32_t vector);
 
 /*
- * An eventfd that fires @vector as virq_msix_notify() does, through the
- * VM's irqfd engine (worker threads or poll mode, irqfd.h).  Masked
+ * An eventfd that fires @vector as virq_msix_notify() does.  Masked
  * signals become pending bits.  Errors as virq_irqfd_bind (-EBUSY if the
  * eventfd is bound anywhere in the VM).  Unbind: when it returns,
  * nothing more is fired from @eventfd; not from a virq callback.
  * Destroying the device unbinds its eventfds.
+ *
+ * Without an irqfd accelerator the VM's irqfd engine serves it (worker
+ * threads or poll mode, irqfd.h).  With one (the KVM backend attached,
+ * and the device's whole GSI window inside KVM's table), the eventfd is
+ * given to KVM (KVM_IRQFD on the vector's GSI) while the vector may
+ * send -- unmasked, enabled, routed -- so its messages never enter
+ * userspace; while it may not, it is bound nowhere and its signals wait
+ * in the eventfd's counter, folded into the pending bit when the PBA is
+ * read (by the guest or the VMM) and sent once at the unmask.  Around a
+ * mask or message change the order is: unbind from KVM, change the
+ * route, bind again (docs/msix.md).  The choice is made at bind time.
  */
 int virq_msix_bind_irqfd(struct virq_device *dev, uint32_t vector, int eventfd);
 int virq_msix_unbind_irqfd(struct virq_device *dev, uint32_t vector, int eventfd);
@@ -206,6 +216,12 @@ struct virq_msix_stats {
 	uint64_t gsis; /* GSIs held now */
 	/* vectors that need a route and have none now: they latch, retried */
 	uint64_t unrouted;
+	/* eventfds bound through the VM's irqfd accelerator (KVM) now ... */
+	uint64_t irqfds_direct;
+	/* ... of which in the accelerator now (their vector may send) */
+	uint64_t irqfds_assigned;
+	uint64_t direct_moves;	  /* assigns + deassigns done */
+	uint64_t direct_failures; /* assigns or deassigns refused */
 };
 int virq_msix_get_stats(struct virq_device *dev, struct virq_msix_stats *st);
 

@@ -199,6 +199,8 @@ struct virq_vm {
 	struct ack_hooks *ack_hooks;
 	/* irqfd engine, created at the first bind (config_lock) */
 	struct irqfd_engine *irqfd;
+	/* a backend that delivers MSI eventfds itself, or NULL (config_lock) */
+	const struct irqfd_accel *irqfd_accel;
 
 	/* guest-error rate limit */
 	pthread_mutex_t log_lock;
@@ -274,6 +276,41 @@ VIRQ_INTERNAL int irqfd_bind_hook(struct virq_vm *vm, int eventfd, irqfd_hook_fn
 				  void *opaque, uint32_t arg);
 VIRQ_INTERNAL int irqfd_unbind_hook(struct virq_vm *vm, int eventfd, irqfd_hook_fn hook,
 				    void *opaque, uint32_t arg);
+
+/*
+ * For bindings kept outside the engine (src/pci/msix_direct.c): an
+ * eventfd's identity (-EBADF not open, -EINVAL not an eventfd); whether
+ * the engine holds an eventfd of that identity (config lock); and a read
+ * of its counter that never blocks (false: it was zero).
+ */
+VIRQ_INTERNAL int irqfd_identity(int fd, uint64_t *id);
+VIRQ_INTERNAL bool irqfd_engine_holds(struct virq_vm *vm, uint64_t id);
+VIRQ_INTERNAL bool irqfd_counter_take(int fd, uint64_t *count);
+
+/*
+ * An irqfd accelerator: a backend that delivers an eventfd on an MSI GSI
+ * without userspace (the KVM backend's KVM_IRQFD).  MSI-X devices hand it
+ * their vectors' eventfds while the vector may send (msix_direct.c); the
+ * backend keeps the route at @gsi in its table before an assign and after
+ * a deassign.  assign/deassign run under MSI-X vector locks: they take
+ * no virq lock.  A deassign returns once every signal the accelerator
+ * took from the eventfd has been delivered.
+ */
+struct irqfd_accel {
+	bool (*covers)(void *opaque, uint32_t gsi); /* may @gsi be assigned? */
+	int (*assign)(void *opaque, int fd, uint32_t gsi);
+	int (*deassign)(void *opaque, int fd, uint32_t gsi);
+	void *opaque;
+};
+
+/*
+ * Install @accel (not NULL) or remove the installed one (NULL): on
+ * removal, every eventfd an MSI-X device gave it moves to the engine,
+ * its pending signals with it.  Not with the config lock held.
+ */
+VIRQ_INTERNAL void irqfd_accel_set(struct virq_vm *vm, const struct irqfd_accel *accel);
+/* Does an MSI-X device hold an eventfd of identity @id that way?  (config lock) */
+VIRQ_INTERNAL bool msix_direct_holds(struct virq_vm *vm, uint64_t id);
 
 /* addrmap.c: rebuild the doorbell and region maps from the live devices
  * (config lock).  On -ENOMEM the old maps stay. */

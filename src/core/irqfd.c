@@ -107,7 +107,7 @@ static void free_rcu_obj(struct virq_rcu_head *head)
  * so a dup of a bound eventfd is recognised whatever its number.  Reading
  * it also proves the descriptor is an eventfd.
  */
-static int eventfd_identity(int fd, uint64_t *id)
+int irqfd_identity(int fd, uint64_t *id)
 {
 	char path[64], line[128];
 	bool is_eventfd = false, have_id = false;
@@ -148,7 +148,7 @@ static bool same_file(int user_fd, int ours, uint64_t id)
 	r = syscall(SYS_kcmp, getpid(), getpid(), KCMP_FILE, user_fd, ours);
 	if (r >= 0)
 		return r == 0;
-	return eventfd_identity(user_fd, &now) == 0 && now == id;
+	return irqfd_identity(user_fd, &now) == 0 && now == id;
 }
 
 /* ---- injection (RCU read side) ---- */
@@ -174,7 +174,7 @@ static void irqfd_inject(struct virq_vm *vm, const struct irqfd *f)
  * section and stall every unbind.  Kernels without RWF_NOWAIT on eventfds
  * (< 5.12) fall back to a plain read.
  */
-static bool counter_take(int fd, uint64_t *count)
+bool irqfd_counter_take(int fd, uint64_t *count)
 {
 	struct iovec iov = { count, sizeof(*count) };
 	ssize_t n = preadv2(fd, &iov, 1, -1, RWF_NOWAIT);
@@ -194,7 +194,7 @@ static void irqfd_event(struct irqfd_engine *e, uint64_t key)
 	virq_rcu_read_lock();
 	t = virq_rcu_dereference(e->table);
 	f = t && slot < t->n ? virq_rcu_dereference(t->slot[slot]) : NULL;
-	if (f && f->gen == (uint32_t)(key >> 32) && counter_take(f->fd, &count)) {
+	if (f && f->gen == (uint32_t)(key >> 32) && irqfd_counter_take(f->fd, &count)) {
 		__atomic_fetch_add(&e->wakeups, 1, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&e->signals, count, __ATOMIC_RELAXED);
 		irqfd_inject(e->vm, f);
@@ -559,19 +559,25 @@ static int irqfd_bind(struct virq_vm *vm, int eventfd, uint32_t gsi, uint32_t fl
 	uint64_t id, rid;
 	int ret;
 
-	ret = eventfd_identity(eventfd, &id);
+	ret = irqfd_identity(eventfd, &id);
 	if (ret)
 		return ret;
 	if (flags & VIRQ_IRQFD_RESAMPLE) {
 		ret = resamplefd < 0
 			      ? virq_fail(EINVAL,
 					  "irqfd_bind: RESAMPLE needs a resamplefd")
-			      : eventfd_identity(resamplefd, &rid);
+			      : irqfd_identity(resamplefd, &rid);
 		if (ret)
 			return ret;
 	}
 
 	config_lock(vm);
+	if (msix_direct_holds(vm, id)) {
+		ret = virq_fail(EBUSY,
+				"irqfd_bind: eventfd %d is bound already (MSI-X, direct)",
+				eventfd);
+		goto out;
+	}
 	ret = engine_get(vm, &e);
 	if (ret)
 		goto out;
@@ -649,6 +655,16 @@ out:
 	return ret;
 }
 
+bool irqfd_engine_holds(struct virq_vm *vm, uint64_t id)
+{
+	const struct irqfd_engine *e = vm->irqfd;
+
+	for (uint32_t i = 0; e && e->table && i < e->table->n; i++)
+		if (e->table->slot[i] && e->table->slot[i]->id == id)
+			return true;
+	return false;
+}
+
 int virq_irqfd_bind(struct virq_vm *vm, int eventfd, uint32_t gsi, uint32_t flags,
 		    int resamplefd)
 {
@@ -687,7 +703,7 @@ static int irqfd_unbind(struct virq_vm *vm, int eventfd, uint32_t gsi, bool all,
 		return virq_fail(EDEADLK,
 				 "irqfd_unbind: not from a virq callback or device op");
 	if (!all) {
-		ret = eventfd_identity(eventfd, &id);
+		ret = irqfd_identity(eventfd, &id);
 		if (ret)
 			return ret;
 	}

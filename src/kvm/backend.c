@@ -54,6 +54,10 @@ int virq_kvm_attach(struct virq_vm *vm, const struct virq_kvm_config *cfg,
 		goto out;
 	}
 	ret = kvm_routes_init(k);
+	if (!ret) {
+		kvm_irqfd_accel_init(k);
+		irqfd_accel_set(vm, &k->accel);
+	}
 out:
 	if (ret) {
 		pthread_mutex_destroy(&k->lock);
@@ -68,6 +72,8 @@ void virq_kvm_detach(struct virq_kvm *k)
 {
 	if (!k)
 		return;
+	/* MSI-X eventfds leave KVM while its routes are still mirrored */
+	irqfd_accel_set(k->vm, NULL);
 	config_lock(k->vm);
 	kvm_routes_fini(k);
 	config_unlock(k->vm);
@@ -159,6 +165,7 @@ void virq_kvm_get_stats(struct virq_kvm *k, struct virq_kvm_stats *st)
 	pthread_mutex_lock(&k->lock);
 	st->route_syncs = k->route_syncs;
 	st->routes = k->nr_present;
+	st->msix_irqfds = atomic_load_explicit(&k->msix_irqfds, memory_order_relaxed);
 	st->irqfds_moved = k->irqfds_moved;
 	for (size_t i = 0; i < k->nr_bind; i++) {
 		if (k->bind[i].in_kvm)

@@ -127,6 +127,46 @@ void kvm_irqfd_route_gone(struct virq_kvm *k, uint32_t gsi)
 	}
 }
 
+/*
+ * The irqfd accelerator of MSI-X devices (src/pci/msix_direct.c): they
+ * assign an eventfd only at a GSI whose MSI route the mirror holds, and
+ * call under their vector locks, so these take no lock.
+ */
+static bool accel_covers(void *opaque, uint32_t gsi)
+{
+	return kvm_routes_covers(opaque, gsi);
+}
+
+static int accel_assign(void *opaque, int fd, uint32_t gsi)
+{
+	struct virq_kvm *k = opaque;
+	int ret = kvm_irqfd(k, fd, gsi, true);
+
+	if (!ret)
+		atomic_fetch_add_explicit(&k->msix_irqfds, 1, memory_order_relaxed);
+	return ret;
+}
+
+static int accel_deassign(void *opaque, int fd, uint32_t gsi)
+{
+	struct virq_kvm *k = opaque;
+	int ret = kvm_irqfd(k, fd, gsi, false);
+
+	if (!ret)
+		atomic_fetch_sub_explicit(&k->msix_irqfds, 1, memory_order_relaxed);
+	return ret;
+}
+
+void kvm_irqfd_accel_init(struct virq_kvm *k)
+{
+	k->accel = (struct irqfd_accel){
+		.covers = accel_covers,
+		.assign = accel_assign,
+		.deassign = accel_deassign,
+		.opaque = k,
+	};
+}
+
 void kvm_irqfd_fini(struct virq_kvm *k)
 {
 	for (size_t i = 0; i < k->nr_bind; i++)

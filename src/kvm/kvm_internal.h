@@ -44,6 +44,9 @@ struct virq_kvm {
 	uint64_t route_syncs, irqfds_moved;
 
 	atomic_uint_fast64_t msis, eoi_exits, extints;
+	/* MSI-X eventfds in KVM now (irqfd accelerator) */
+	atomic_uint_fast64_t msix_irqfds;
+	struct irqfd_accel accel;
 };
 
 /* routes.c */
@@ -51,9 +54,13 @@ VIRQ_INTERNAL int kvm_routes_init(struct virq_kvm *k);
 VIRQ_INTERNAL void kvm_routes_fini(struct virq_kvm *k);
 /* Is @gsi an MSI route in KVM's table, one an irqfd may use?  (lock) */
 VIRQ_INTERNAL bool kvm_routes_is_msi(struct virq_kvm *k, uint32_t gsi);
+/* Does the mirror carry virq's MSI routes at @gsi?  (no lock) */
+VIRQ_INTERNAL bool kvm_routes_covers(const struct virq_kvm *k, uint32_t gsi);
 
 /* irqfd.c: move KVM-bound irqfds of @gsi to virq (config lock and lock) */
 VIRQ_INTERNAL void kvm_irqfd_route_gone(struct virq_kvm *k, uint32_t gsi);
 VIRQ_INTERNAL void kvm_irqfd_fini(struct virq_kvm *k);
+/* The irqfd accelerator MSI-X devices use (k->accel) */
+VIRQ_INTERNAL void kvm_irqfd_accel_init(struct virq_kvm *k);
 
 #endif

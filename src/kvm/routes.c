@@ -149,6 +149,11 @@ static void on_entries(void *opaque, uint32_t pins)
 	pthread_mutex_unlock(&k->lock);
 }
 
+bool kvm_routes_covers(const struct virq_kvm *k, uint32_t gsi)
+{
+	return gsi < k->limit && !is_ioapic_gsi(k, gsi);
+}
+
 bool kvm_routes_is_msi(struct virq_kvm *k, uint32_t gsi)
 {
 	return gsi < k->limit && !is_ioapic_gsi(k, gsi) && k->present[gsi];

@@ -43,15 +43,25 @@ static void send(struct msix *m, const struct msix_vec *x)
 	virq_set_irq(m->vm, x->gsi, 1, VIRQ_SOURCE_USER);
 }
 
-/* An unmasked vector with its PBA bit set sends it, exactly once. */
-void send_pending(struct msix *m, uint32_t v)
+void vec_update(struct msix *m, uint32_t v)
 {
 	struct msix_vec *x = &m->vec[v];
 
-	if (may_send(m, x) && pba_clear(m, v)) {
+	if (!may_send(m, x)) {
+		if (x->fds)
+			direct_settle(m, v); /* parks: unbind before the route moves */
+		return;
+	}
+	/* signals that waited in a parked counter count as latched */
+	if (x->fds)
+		direct_drain(m, v);
+	if (pba_clear(m, v)) {
 		send(m, x);
 		x->pending_sent++;
 	}
+	/* after the route is in place: bind */
+	if (x->fds)
+		direct_settle(m, v);
 }
 
 void mask_note(struct msix *m, uint32_t v, bool was)
@@ -110,7 +120,7 @@ static int ctrl_set(struct msix *m, uint32_t val)
 			struct msix_vec *x = &m->vec[v];
 
 			pthread_mutex_lock(&x->lock);
-			send_pending(m, v);
+			vec_update(m, v);
 			mask_note(m, v, vec_masked(old, x));
 			pthread_mutex_unlock(&x->lock);
 		}
@@ -150,12 +160,27 @@ static void irqfd_fire(void *opaque, uint32_t vector)
 	fire(opaque, vector);
 }
 
+int msix_bind_engine(struct msix *m, uint32_t v, int eventfd)
+{
+	return irqfd_bind_hook(m->vm, eventfd, irqfd_fire, m, v);
+}
+
 int virq_msix_bind_irqfd(struct virq_device *dev, uint32_t vector, int eventfd)
 {
 	struct msix *m;
+	bool direct;
 	int ret = msix_get(dev, vector, &m);
 
-	return ret ? ret : irqfd_bind_hook(m->vm, eventfd, irqfd_fire, m, vector);
+	if (ret)
+		return ret;
+	/* the choice holds for the binding's life (an accelerator's removal
+	 * moves it to the engine) */
+	config_lock(m->vm);
+	direct = direct_usable(m);
+	if (direct)
+		ret = direct_bind(m, vector, eventfd);
+	config_unlock(m->vm);
+	return direct ? ret : msix_bind_engine(m, vector, eventfd);
 }
 
 int virq_msix_unbind_irqfd(struct virq_device *dev, uint32_t vector, int eventfd)
@@ -165,7 +190,10 @@ int virq_msix_unbind_irqfd(struct virq_device *dev, uint32_t vector, int eventfd
 
 	if (!ret && eventfd < 0)
 		ret = virq_fail(EBADF, "msix_unbind_irqfd: descriptor %d", eventfd);
-	return ret ? ret : irqfd_unbind_hook(m->vm, eventfd, irqfd_fire, m, vector);
+	if (!ret)
+		ret = direct_unbind(m, vector, eventfd);
+	return ret != -ENOENT ? ret
+			      : irqfd_unbind_hook(m->vm, eventfd, irqfd_fire, m, vector);
 }
 
 int virq_msix_get_pending(struct virq_device *dev, uint32_t vector)
@@ -173,7 +201,10 @@ int virq_msix_get_pending(struct virq_device *dev, uint32_t vector)
 	struct msix *m;
 	int ret = msix_get(dev, vector, &m);
 
-	return ret ? ret : pba_test(m, vector);
+	if (ret)
+		return ret;
+	direct_fold(m, vector, vector + 1);
+	return pba_test(m, vector);
 }
 
 int virq_msix_set_pending(struct virq_device *dev, uint32_t vector, bool pending)
@@ -186,6 +217,8 @@ int virq_msix_set_pending(struct virq_device *dev, uint32_t vector, bool pending
 	if (pending)
 		return fire(m, vector);
 	pthread_mutex_lock(&m->vec[vector].lock);
+	if (m->vec[vector].fds)
+		direct_drain(m, vector);
 	ret = pba_clear(m, vector);
 	pthread_mutex_unlock(&m->vec[vector].lock);
 	return ret;
@@ -202,6 +235,10 @@ int virq_msix_get_stats(struct virq_device *dev, struct virq_msix_stats *st)
 		struct msix_vec *x = &m->vec[v];
 
 		pthread_mutex_lock(&x->lock);
+		if (x->fds) {
+			direct_drain(m, v);
+			direct_count(x, &st->irqfds_direct, &st->irqfds_assigned);
+		}
 		st->sent += x->sent;
 		st->latched += x->latched;
 		st->coalesced += x->coalesced;
@@ -213,6 +250,8 @@ int virq_msix_get_stats(struct virq_device *dev, struct virq_msix_stats *st)
 	st->dropped = __atomic_load_n(&m->c.dropped, __ATOMIC_RELAXED);
 	st->route_commits = __atomic_load_n(&m->c.route_commits, __ATOMIC_RELAXED);
 	st->route_failures = __atomic_load_n(&m->c.route_failures, __ATOMIC_RELAXED);
+	st->direct_moves = __atomic_load_n(&m->c.direct_moves, __ATOMIC_RELAXED);
+	st->direct_failures = __atomic_load_n(&m->c.direct_failures, __ATOMIC_RELAXED);
 	config_lock(m->vm);
 	st->unrouted = m->unrouted;
 	config_unlock(m->vm);
@@ -236,6 +275,11 @@ static void msix_reset(struct virq_device *dev)
 		was = vec_masked(old, x);
 		x->e = (struct virq_msix_entry){ .ctrl = MASKED };
 		x->routed = false;
+		if (x->fds) {
+			/* what the eventfds signalled before the reset goes with it */
+			direct_settle(m, v);
+			direct_drain(m, v);
+		}
 		pba_clear(m, v);
 		mask_note(m, v, was);
 		pthread_mutex_unlock(&x->lock);
@@ -311,6 +355,7 @@ static void msix_destroy(struct virq_device *dev)
 	m->ops.route_changed = NULL;
 	m->ops.mask_changed = NULL;
 	config_lock(m->vm);
+	direct_fini(m);
 	__atomic_store_n(&m->ctrl, 0, __ATOMIC_RELEASE);
 	msix_reconcile(m, 0, m->nr, false); /* frees: other devices retry */
 	msix_reg_leave(m);

@@ -54,6 +54,7 @@ int msix_get_attr(struct virq_device *dev, uint32_t group, uint64_t attr, void *
 		memcpy(buf, &u, 4);
 		return 0;
 	case VIRQ_MSIX_GRP_PBA:
+		direct_fold(m, (uint32_t)attr * 64, (uint32_t)attr * 64 + 64);
 		w = __atomic_load_n(&m->pba[attr], __ATOMIC_RELAXED);
 		memcpy(buf, &w, 8);
 		return 0;
@@ -78,6 +79,8 @@ static void entry_store(struct msix *m, uint32_t v, const struct virq_msix_entry
 	if (!same_message(e, &x->e))
 		x->routed = false; /* SYNC re-routes it */
 	x->e = *e;
+	if (x->fds)
+		direct_settle(m, v);
 	pthread_mutex_unlock(&x->lock);
 }
 
@@ -106,7 +109,7 @@ static int attr_sync(struct msix *m)
 		bool masked;
 
 		pthread_mutex_lock(&x->lock);
-		send_pending(m, v);
+		vec_update(m, v);
 		masked = vec_masked(__atomic_load_n(&m->ctrl, __ATOMIC_ACQUIRE), x);
 		if (m->ops.mask_changed)
 			m->ops.mask_changed(m->opaque, m->dev, v, masked);
@@ -138,8 +141,16 @@ int msix_set_attr(struct virq_device *dev, uint32_t group, uint64_t attr, const 
 			return virq_fail(EINVAL,
 					 "%s: Message Control 0x%x (table size %u)",
 					 virq_device_name(dev), u, m->nr);
-		/* stored only; SYNC flushes and routes */
+		/* stored only; SYNC flushes and routes.  Eventfds the stored
+		 * state masks leave the accelerator now. */
 		__atomic_store_n(&m->ctrl, u & CTRL_BITS, __ATOMIC_RELEASE);
+		for (uint32_t v = 0;
+		     __atomic_load_n(&m->nr_fds, __ATOMIC_RELAXED) && v < m->nr; v++) {
+			pthread_mutex_lock(&m->vec[v].lock);
+			if (m->vec[v].fds)
+				direct_settle(m, v);
+			pthread_mutex_unlock(&m->vec[v].lock);
+		}
 		return 0;
 	case VIRQ_MSIX_GRP_TABLE:
 		memcpy(&e, buf, sizeof(e));

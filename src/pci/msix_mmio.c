@@ -41,7 +41,7 @@ static void entry_apply(struct msix *m, uint32_t v, const struct virq_msix_entry
 	if (!same_message(ne, &x->e))
 		x->routed = false;
 	x->e = *ne;
-	send_pending(m, v);
+	vec_update(m, v);
 	mask_note(m, v, was);
 }
 
@@ -185,6 +185,7 @@ static int pba_read(struct msix *m, uint64_t offset, unsigned size, uint64_t *va
 		*val = all_ones(size);
 		return 0;
 	}
+	direct_fold(m, (uint32_t)(offset / 8 * 64), (uint32_t)(offset / 8 * 64 + 64));
 	*val = __atomic_load_n(&m->pba[offset / 8], __ATOMIC_RELAXED);
 	if (size == 4)
 		*val = (uint32_t)(*val >> (offset % 8 * 8));

@@ -6,6 +6,7 @@
  *   msix_route.c  route planning, GSI allocation and ownership, commits
  *   msix_mmio.c   table/PBA accessors, entry writes, the MMIO map
  *   msix_attr.c   attributes (save/restore) and SYNC
+ *   msix_direct.c eventfds handed to an irqfd accelerator (KVM_IRQFD)
  *
  * Lock contract.
  *
@@ -33,6 +34,7 @@
  *            if e still carries the message committed); cleared under the
  *            vector lock by any message change.
  *   installed, starved: config lock.
+ *   fds      changed under the config lock + vector lock; either reads it.
  * So the hot paths -- notify, mask, unmask of a routed vector, and any
  * write to a masked vector -- never take the config lock.
  *
@@ -54,6 +56,22 @@
 #define MASKED VIRQ_MSIX_VECTOR_MASKED
 #define CTRL_BITS (VIRQ_MSIX_CTRL_ENABLE | VIRQ_MSIX_CTRL_MASKALL)
 
+/*
+ * An eventfd of a vector, bound while the VM had an irqfd accelerator
+ * (msix_direct.c).  Assigned (gsi valid): the accelerator delivers it to
+ * the vector's route, which it may only while the vector may send.
+ * Parked (gsi VIRQ_MSIX_NO_GSI): bound nowhere; its signals wait in the
+ * counter until a PBA read or the vector's unmask folds them into the
+ * pending bit.
+ */
+struct msix_fd {
+	struct msix_fd *next;
+	int fd;	     /* our duplicate of the caller's eventfd */
+	uint64_t id; /* the eventfd's identity */
+	uint32_t gsi;
+	const struct irqfd_accel *accel;
+};
+
 /* A cache line or two each: vectors fired from different CPUs share none. */
 struct msix_vec {
 	_Alignas(64) pthread_mutex_t lock;
@@ -62,12 +80,14 @@ struct msix_vec {
 	bool routed;		  /* lock; set true under the config lock too */
 	bool installed;		  /* config lock: the route at gsi is ours */
 	bool starved;		  /* config lock: wants a route, got no GSI */
+	struct msix_fd *fds;	  /* see the lock contract above */
 	/* statistics, lock: the hot path touches no shared counter */
 	uint64_t sent, latched, coalesced, pending_sent;
 };
 
 struct msix_counters {
 	uint64_t dropped, route_commits, route_failures;
+	uint64_t direct_moves, direct_failures;
 };
 
 struct msix_reg; /* per-VM GSI ownership (msix_route.c) */
@@ -89,7 +109,8 @@ struct msix {
 	bool window_full;  /* the last scan found no GSI ... */
 	uint64_t full_commits, full_frees; /* ... and nothing changed since */
 	unsigned mapped;		   /* 1 table, 2 PBA in the MMIO map */
-	uint64_t table_addr, pba_addr;	   /* where virq_msix_map put them */
+	uint32_t nr_fds; /* atomic, changed under the config lock: msix_fds */
+	uint64_t table_addr, pba_addr; /* where virq_msix_map put them */
 
 	struct msix_counters c; /* atomics */
 	uint64_t *pba;		/* atomic words; a bit changes under its vector's lock */
@@ -147,12 +168,20 @@ static inline bool same_message(const struct virq_msix_entry *a,
 /* msix.c */
 VIRQ_INTERNAL struct msix *msix_of(struct virq_device *dev);
 VIRQ_INTERNAL int msix_get(struct virq_device *dev, uint32_t vector, struct msix **out);
-/* Vector lock held: send what is pending if the vector may send. */
-VIRQ_INTERNAL void send_pending(struct msix *m, uint32_t v);
+/*
+ * Vector @v's state changed (its lock held): if it may send, what it
+ * holds pending goes out, exactly once; its eventfds follow (direct_settle).
+ */
+VIRQ_INTERNAL void vec_update(struct msix *m, uint32_t v);
 /* Vector lock held: tell ops.mask_changed if the mask moved from @was. */
 VIRQ_INTERNAL void mask_note(struct msix *m, uint32_t v, bool was);
 
+/* The eventfd's engine binding, as virq_msix_bind_irqfd makes it. */
+VIRQ_INTERNAL int msix_bind_engine(struct msix *m, uint32_t v, int eventfd);
+
 /* msix_route.c (config lock held unless said) */
+/* The VM's next MSI-X device after @d (NULL: the first). */
+VIRQ_INTERNAL struct msix *msix_next(struct virq_vm *vm, const struct msix *d);
 VIRQ_INTERNAL int msix_reg_join(struct msix *m);
 VIRQ_INTERNAL void msix_reg_leave(struct msix *m);
 /*
@@ -173,6 +202,24 @@ VIRQ_INTERNAL int msix_io_read(struct virq_device *dev, uint32_t vcpu, unsigned 
 			       uint64_t offset, unsigned size, uint64_t *val);
 VIRQ_INTERNAL int msix_io_write(struct virq_device *dev, uint32_t vcpu, unsigned region,
 				uint64_t offset, unsigned size, uint64_t val);
+
+/* msix_direct.c */
+/* Can eventfds of @m go to the VM's accelerator?  (config lock) */
+VIRQ_INTERNAL bool direct_usable(const struct msix *m);
+VIRQ_INTERNAL int direct_bind(struct msix *m, uint32_t v, int eventfd);
+/* 0 unbound, -ENOENT not bound this way, another -errno */
+VIRQ_INTERNAL int direct_unbind(struct msix *m, uint32_t v, int eventfd);
+/* Vector lock held: fold the parked eventfds' signals into the PBA bit. */
+VIRQ_INTERNAL void direct_drain(struct msix *m, uint32_t v);
+/* Vector lock held: assign the eventfds if the vector may send, else park. */
+VIRQ_INTERNAL void direct_settle(struct msix *m, uint32_t v);
+/* No lock: fold the parked signals of vectors [first, last) into the PBA. */
+VIRQ_INTERNAL void direct_fold(struct msix *m, uint32_t first, uint32_t last);
+/* Destroy: every eventfd deassigned and dropped (config lock). */
+VIRQ_INTERNAL void direct_fini(struct msix *m);
+/* Counts for virq_msix_get_stats (vector lock held). */
+VIRQ_INTERNAL void direct_count(const struct msix_vec *x, uint64_t *bound,
+				uint64_t *assigned);
 
 /* msix_attr.c */
 VIRQ_INTERNAL int msix_get_attr(struct virq_device *dev, uint32_t group, uint64_t attr,

@@ -105,7 +105,7 @@ void msix_reg_leave(struct msix *m)
 }
 
 /* The next MSI-X device of the VM after @d (NULL: the first). */
-static struct msix *next_msix(struct virq_vm *vm, const struct msix *d)
+struct msix *msix_next(struct virq_vm *vm, const struct msix *d)
 {
 	struct msix *o;
 
@@ -119,7 +119,7 @@ static struct msix *next_msix(struct virq_vm *vm, const struct msix *d)
 static bool owner_of(struct virq_vm *vm, uint32_t gsi, const struct msix **om,
 		     uint32_t *ov)
 {
-	for (const struct msix *d = next_msix(vm, NULL); d; d = next_msix(vm, d))
+	for (const struct msix *d = msix_next(vm, NULL); d; d = msix_next(vm, d))
 		for (uint32_t v = 0; v < d->nr; v++)
 			if (d->vec[v].gsi == gsi) {
 				*om = d;
@@ -394,7 +394,7 @@ static bool plan_apply(struct msix *m, const struct plan *p, bool starved)
 	x->gsi = routed ? p->gsi : VIRQ_MSIX_NO_GSI;
 	/* a masked vector's message may have changed since the plan */
 	x->routed = routed && same_message(&x->e, &p->e);
-	send_pending(m, p->v);
+	vec_update(m, p->v);
 	pthread_mutex_unlock(&x->lock);
 	return freed;
 }
@@ -407,7 +407,7 @@ static void retry_starved(struct msix *m)
 	if (r->retrying)
 		return;
 	r->retrying = true;
-	for (struct msix *d = next_msix(m->vm, NULL); d; d = next_msix(m->vm, d))
+	for (struct msix *d = msix_next(m->vm, NULL); d; d = msix_next(m->vm, d))
 		if (d->unrouted)
 			msix_reconcile(d, 0, d->nr, false); /* counted there */
 	r->retrying = false;

@@ -4,113 +4,15 @@
  * vCPU (never run) whose in-kernel LAPIC is enabled, so that what virq
  * delivers shows up in the LAPIC's IRR (KVM_GET_LAPIC).
  */
-#include <fcntl.h>
-#include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "fixture.h"
+#include "kvm_fixture.h"
 
 #define IOAPIC VIRQ_IOAPIC_DEFAULT_BASE
-
-struct kx {
-	int kvm, vm, vcpu;
-	struct virq_vm *v;
-	struct virq_device *io, *pic;
-	struct virq_kvm *k;
-};
-
-static struct kx X;
-
-static int msi_sink(void *opaque, const struct virq_msi *m)
-{
-	return virq_kvm_signal_msi(((struct kx *)opaque)->k, m);
-}
-
-static bool kvm_usable(void)
-{
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0)
-		return false;
-	close(fd);
-	return true;
-}
-
-static int setup(void **state)
-{
-	struct virq_vm_config cfg = {
-		.nr_vcpus = 1,
-		.ops = { .msi = msi_sink },
-		.opaque = &X,
-	};
-	struct virq_kvm_config kc = { 0 };
-	struct kvm_lapic_state lapic;
-
-	memset(&X, 0, sizeof(X));
-	X.kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	assert_true(X.kvm >= 0);
-	X.vm = ioctl(X.kvm, KVM_CREATE_VM, 0);
-	assert_true(X.vm >= 0);
-	assert_int_equal(virq_ioapic_register(), 0);
-	assert_int_equal(virq_pic_register(), 0);
-	assert_int_equal(virq_vm_create(&cfg, &X.v), 0);
-	assert_int_equal(virq_device_create(X.v, "ioapic", NULL, &X.io), 0);
-	assert_int_equal(virq_device_create(X.v, "i8259", NULL, &X.pic), 0);
-	assert_int_equal(virq_x86_default_routes(X.v), 0);
-	kc.vm_fd = X.vm;
-	kc.ioapic = X.io;
-	kc.pic = X.pic;
-	assert_int_equal(virq_kvm_attach(X.v, &kc, &X.k), 0);
-	X.vcpu = ioctl(X.vm, KVM_CREATE_VCPU, 0);
-	assert_true(X.vcpu >= 0);
-	/* software-enable the LAPIC (SVR bit 8) so that it accepts */
-	assert_int_equal(ioctl(X.vcpu, KVM_GET_LAPIC, &lapic), 0);
-	lapic.regs[0xf1] |= 1;
-	assert_int_equal(ioctl(X.vcpu, KVM_SET_LAPIC, &lapic), 0);
-	*state = &X;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	virq_kvm_detach(X.k);
-	virq_vm_destroy(X.v);
-	close(X.vcpu);
-	close(X.vm);
-	close(X.kvm);
-	return 0;
-}
-
-/* Is @vector pending in the in-kernel LAPIC's IRR (waits up to 1 s)? */
-static bool lapic_irr(uint8_t vector)
-{
-	struct kvm_lapic_state s;
-
-	for (int i = 0; i < 1000; i++) {
-		assert_int_equal(ioctl(X.vcpu, KVM_GET_LAPIC, &s), 0);
-		if (s.regs[0x200 + (vector / 32) * 0x10 + (vector % 32) / 8] &
-		    (1u << (vector % 8)))
-			return true;
-		usleep(1000);
-	}
-	return false;
-}
-
-static void clear_irr(void)
-{
-	struct kvm_lapic_state s;
-
-	assert_int_equal(ioctl(X.vcpu, KVM_GET_LAPIC, &s), 0);
-	for (int r = 0; r < 8; r++)
-		memset(&s.regs[0x200 + r * 0x10], 0, 4);
-	assert_int_equal(ioctl(X.vcpu, KVM_SET_LAPIC, &s), 0);
-}
 
 static void redir(uint32_t pin, uint64_t e)
 {
@@ -123,14 +25,6 @@ static void redir(uint32_t pin, uint64_t e)
 	assert_int_equal(virq_io_write(X.v, 0, VIRQ_SPACE_MMIO, IOAPIC + 0x10, 4,
 				       (uint32_t)(e >> 32)),
 			 0);
-}
-
-static struct virq_kvm_stats stats(void)
-{
-	struct virq_kvm_stats st;
-
-	virq_kvm_get_stats(X.k, &st);
-	return st;
 }
 
 static void test_attach_rules(void **state)

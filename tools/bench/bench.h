@@ -18,7 +18,9 @@ void report(const char *bench, const char *metric, double value, const char *uni
 void pin_to_cpu(int cpu);
 
 void bench_msix(void); /* bench_msix.c */
-void bench_x86(void);  /* bench_x86.c */
+/* bench_msix_kvm.c: needs /dev/kvm (bench_msix runs it) */
+void bench_msix_kvm(void);
+void bench_x86(void); /* bench_x86.c */
 /* bench_guest.c: needs /dev/kvm and virq-vm */
 void bench_guest(void);
 

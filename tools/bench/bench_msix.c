@@ -225,4 +225,5 @@ void bench_msix(void)
 	mask_pair();
 	enable_big();
 	throughput();
+	bench_msix_kvm();
 }

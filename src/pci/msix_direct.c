@@ -10,8 +10,11 @@
  *    it took from the eventfd (KVM flushes its irqfd work);
  *  - parked signals are read here, never blocking, and become the
  *    pending bit: when the PBA is read, and before the vector sends what
- *    it holds pending; the assign comes after that send, and a signal
- *    between the two stays in the counter, which KVM reads at the assign.
+ *    it holds pending; the assign comes after that send.  A signal
+ *    between the two is delivered by KVM at the assign (it polls the
+ *    eventfd as it binds it) but left in the counter, which we empty
+ *    after the assign: an assigned eventfd's counter stays empty, as
+ *    KVM reads it at each signal.
  * A message change clears routed before the route moves, so around it
  * the order is: deassign, route commit (the backend updates KVM's
  * table), assign at the new route.
@@ -58,6 +61,14 @@ void direct_drain(struct msix *m, uint32_t v)
 			fold_fd(m, v, f);
 }
 
+/* Just assigned: what the counter still holds, KVM delivered at the assign. */
+static void assigned(const struct msix_fd *f)
+{
+	uint64_t count;
+
+	irqfd_counter_take(f->fd, &count);
+}
+
 static int move(struct msix *m, uint32_t v, struct msix_fd *f, uint32_t gsi)
 {
 	const struct irqfd_accel *a = f->accel;
@@ -76,6 +87,8 @@ static int move(struct msix *m, uint32_t v, struct msix_fd *f, uint32_t gsi)
 	/* a failed deassign leaves nothing we could retry: parked anyway */
 	if (!ret || !assign)
 		f->gsi = gsi;
+	if (!ret && assign)
+		assigned(f);
 	return ret;
 }
 
@@ -104,10 +117,6 @@ void direct_fold(struct msix *m, uint32_t first, uint32_t last)
 			continue;
 		pthread_mutex_lock(&x->lock);
 		direct_drain(m, v);
-		/* parked while it may send: an assign failed; retried, and
-		 * what waited goes out now */
-		if (may_send(m, x))
-			vec_update(m, v);
 		pthread_mutex_unlock(&x->lock);
 	}
 }
@@ -172,6 +181,7 @@ int direct_bind(struct msix *m, uint32_t v, int eventfd)
 	if (may_send(m, x)) {
 		f->gsi = x->gsi;
 		msix_count(&m->c.direct_moves);
+		assigned(f);
 	}
 	__atomic_store_n(&x->fds, f, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&x->lock);

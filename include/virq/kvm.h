@@ -55,7 +55,12 @@ struct virq_kvm_config {
 int virq_kvm_attach(struct virq_vm *vm, const struct virq_kvm_config *cfg,
 		    struct virq_kvm **out);
 
-/* Detach: KVM-bound irqfds are deassigned; KVM's routes stay. */
+/*
+ * Detach: KVM-bound irqfds are deassigned, MSI-X vectors' eventfds move
+ * to virq's irqfd engine; KVM's routes stay.  Call it before destroying
+ * MSI-X devices or the VM (never concurrently with a device destroy),
+ * with the KVM VM fd still open.
+ */
 void virq_kvm_detach(struct virq_kvm *k);
 
 /*

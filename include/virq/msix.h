@@ -176,6 +176,8 @@ int virq_msix_notify(struct virq_device *dev, uint32_t vector);
  * read (by the guest or the VMM) and sent once at the unmask.  Around a
  * mask or message change the order is: unbind from KVM, change the
  * route, bind again (docs/msix.md).  The choice is made at bind time.
+ * Such a binding holds virq's own duplicate of the eventfd: unbind it
+ * before closing yours (destroying the device drops it too).
  */
 int virq_msix_bind_irqfd(struct virq_device *dev, uint32_t vector, int eventfd);
 int virq_msix_unbind_irqfd(struct virq_device *dev, uint32_t vector, int eventfd);

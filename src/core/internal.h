@@ -272,8 +272,10 @@ VIRQ_INTERNAL void irqfd_fini(struct virq_vm *vm);
  * theirs runs any more.  Never called with the config lock held.
  */
 typedef void (*irqfd_hook_fn)(void *opaque, uint32_t arg);
+/* @owned: @eventfd is the binder's to close; the binding outlives it
+ * (no auto-unbind when that number closes) */
 VIRQ_INTERNAL int irqfd_bind_hook(struct virq_vm *vm, int eventfd, irqfd_hook_fn hook,
-				  void *opaque, uint32_t arg);
+				  void *opaque, uint32_t arg, bool owned);
 VIRQ_INTERNAL int irqfd_unbind_hook(struct virq_vm *vm, int eventfd, irqfd_hook_fn hook,
 				    void *opaque, uint32_t arg);
 
@@ -298,6 +300,8 @@ VIRQ_INTERNAL bool irqfd_counter_take(int fd, uint64_t *count);
  */
 struct irqfd_accel {
 	bool (*covers)(void *opaque, uint32_t gsi); /* may @gsi be assigned? */
+	/* does the backend hold an eventfd of identity @id?  (config lock) */
+	bool (*holds)(void *opaque, uint64_t id);
 	int (*assign)(void *opaque, int fd, uint32_t gsi);
 	int (*deassign)(void *opaque, int fd, uint32_t gsi);
 	void *opaque;

@@ -53,6 +53,9 @@ struct resampler {
 	struct resampler *next;	  /* engine->resamplers, config lock */
 };
 
+/* irqfd_bind flag: not unbound when the caller's number closes */
+#define IRQFD_OWNED (1u << 31)
+
 struct irqfd {
 	uint64_t id;	/* the eventfd's identity (eventfd-id) */
 	int fd;		/* our reference to the eventfd */
@@ -386,7 +389,7 @@ static void irqfd_gc(struct irqfd_engine *e)
 	for (uint32_t i = 0; e->table && i < e->table->n; i++) {
 		struct irqfd *f = e->table->slot[i];
 
-		if (!f || same_file(f->user_fd, f->fd, f->id))
+		if (!f || f->user_fd < 0 || same_file(f->user_fd, f->fd, f->id))
 			continue;
 		retire(f, irqfd_unpublish(e, f), &list, &dead);
 		__atomic_fetch_add(&e->auto_unbound, 1, __ATOMIC_RELAXED);
@@ -608,9 +611,10 @@ static int irqfd_bind(struct virq_vm *vm, int eventfd, uint32_t gsi, uint32_t fl
 		goto out;
 	}
 	f->id = id;
-	f->user_fd = eventfd;
+	/* owned: the binder keeps no number of its own to watch */
+	f->user_fd = flags & IRQFD_OWNED ? -1 : eventfd;
 	f->gsi = gsi;
-	f->flags = flags;
+	f->flags = flags & ~IRQFD_OWNED;
 	f->hook = hook;
 	f->hook_opaque = hook_opaque;
 	f->resamplefd = -1;
@@ -679,9 +683,9 @@ int virq_irqfd_bind(struct virq_vm *vm, int eventfd, uint32_t gsi, uint32_t flag
 }
 
 int irqfd_bind_hook(struct virq_vm *vm, int eventfd, irqfd_hook_fn hook, void *opaque,
-		    uint32_t arg)
+		    uint32_t arg, bool owned)
 {
-	return irqfd_bind(vm, eventfd, arg, 0, -1, hook, opaque);
+	return irqfd_bind(vm, eventfd, arg, owned ? IRQFD_OWNED : 0, -1, hook, opaque);
 }
 
 /*

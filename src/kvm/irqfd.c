@@ -41,7 +41,17 @@ static struct kvm_binding *find(struct virq_kvm *k, int eventfd, uint32_t gsi)
 }
 
 /* lock held */
-static int remember(struct virq_kvm *k, int eventfd, uint32_t gsi, bool in_kvm)
+static bool holds(const struct virq_kvm *k, uint64_t id)
+{
+	for (size_t i = 0; i < k->nr_bind; i++)
+		if (k->bind[i].id == id)
+			return true;
+	return false;
+}
+
+/* lock held */
+static int remember(struct virq_kvm *k, int eventfd, uint64_t id, uint32_t gsi,
+		    bool in_kvm)
 {
 	if (k->nr_bind == k->cap_bind) {
 		size_t cap = k->cap_bind ? 2 * k->cap_bind : 16;
@@ -52,30 +62,34 @@ static int remember(struct virq_kvm *k, int eventfd, uint32_t gsi, bool in_kvm)
 		k->bind = b;
 		k->cap_bind = cap;
 	}
-	k->bind[k->nr_bind++] = (struct kvm_binding){ eventfd, gsi, in_kvm };
+	k->bind[k->nr_bind++] = (struct kvm_binding){ eventfd, id, gsi, in_kvm };
 	return 0;
 }
 
 int virq_kvm_irqfd_bind(struct virq_kvm *k, int eventfd, uint32_t gsi, uint32_t flags,
 			int resamplefd)
 {
+	uint64_t id;
 	bool in_kvm;
 	int ret;
 
 	if (!k)
 		return virq_fail(EINVAL, "kvm irqfd: NULL backend");
+	ret = irqfd_identity(eventfd, &id);
+	if (ret)
+		return ret;
 	/* the config lock keeps the route as it is until the binding exists */
 	config_lock(k->vm);
 	pthread_mutex_lock(&k->lock);
 	in_kvm = !(flags & VIRQ_IRQFD_RESAMPLE) && kvm_routes_is_msi(k, gsi);
-	if (find(k, eventfd, gsi)) {
-		ret = virq_fail(EBUSY, "kvm irqfd: fd %d is bound to GSI %u already",
-				eventfd, gsi);
+	if (find(k, eventfd, gsi) || msix_direct_holds(k->vm, id) ||
+	    (in_kvm && holds(k, id))) {
+		ret = virq_fail(EBUSY, "kvm irqfd: eventfd %d is bound already", eventfd);
 		goto out;
 	}
 	/* remember first: undoing a virq bind here, under the config lock,
 	 * would need a grace-period wait (unbind refuses with -EDEADLK) */
-	ret = remember(k, eventfd, gsi, in_kvm);
+	ret = remember(k, eventfd, id, gsi, in_kvm);
 	if (ret)
 		goto out;
 	ret = in_kvm ? kvm_irqfd(k, eventfd, gsi, true)
@@ -137,10 +151,30 @@ static bool accel_covers(void *opaque, uint32_t gsi)
 	return kvm_routes_covers(opaque, gsi);
 }
 
+/* Bound through virq_kvm_irqfd_bind?  (config lock; takes ours) */
+static bool accel_holds(void *opaque, uint64_t id)
+{
+	struct virq_kvm *k = opaque;
+	bool ret;
+
+	pthread_mutex_lock(&k->lock);
+	ret = holds(k, id);
+	pthread_mutex_unlock(&k->lock);
+	return ret;
+}
+
 static int accel_assign(void *opaque, int fd, uint32_t gsi)
 {
 	struct virq_kvm *k = opaque;
-	int ret = kvm_irqfd(k, fd, gsi, true);
+	int ret;
+
+	/* KVM would take the signals and find no route: keep them parked */
+	if (__atomic_load_n(&k->stale, __ATOMIC_ACQUIRE))
+		return virq_fail(EIO,
+				 "kvm: GSI %u: KVM's route table is out of step "
+				 "(a KVM_SET_GSI_ROUTING failed)",
+				 gsi);
+	ret = kvm_irqfd(k, fd, gsi, true);
 
 	if (!ret)
 		atomic_fetch_add_explicit(&k->msix_irqfds, 1, memory_order_relaxed);
@@ -161,6 +195,7 @@ void kvm_irqfd_accel_init(struct virq_kvm *k)
 {
 	k->accel = (struct irqfd_accel){
 		.covers = accel_covers,
+		.holds = accel_holds,
 		.assign = accel_assign,
 		.deassign = accel_deassign,
 		.opaque = k,

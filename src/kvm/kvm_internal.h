@@ -17,6 +17,7 @@
 /* An irqfd bound through the backend: in KVM, or in virq's engine. */
 struct kvm_binding {
 	int eventfd; /* the caller's number, theirs until unbind */
+	uint64_t id; /* the eventfd's identity */
 	uint32_t gsi;
 	bool in_kvm;
 };
@@ -42,6 +43,9 @@ struct virq_kvm {
 	struct kvm_binding *bind;      /* irqfds bound through us */
 	size_t nr_bind, cap_bind;
 	uint64_t route_syncs, irqfds_moved;
+	/* atomic: the last KVM_SET_GSI_ROUTING failed, KVM's table is not
+	 * the mirror (MSI-X eventfds are not assigned then) */
+	bool stale;
 
 	atomic_uint_fast64_t msis, eoi_exits, extints;
 	/* MSI-X eventfds in KVM now (irqfd accelerator) */

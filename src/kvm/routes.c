@@ -34,9 +34,12 @@ static int routes_sync(struct virq_kvm *k)
 	k->table->nr = n;
 	k->table->flags = 0;
 	k->route_syncs++;
-	if (ioctl(k->vm_fd, KVM_SET_GSI_ROUTING, k->table) < 0)
+	if (ioctl(k->vm_fd, KVM_SET_GSI_ROUTING, k->table) < 0) {
+		__atomic_store_n(&k->stale, true, __ATOMIC_RELEASE);
 		return virq_fail(errno, "kvm: KVM_SET_GSI_ROUTING of %u routes: %s", n,
 				 strerror(errno));
+	}
+	__atomic_store_n(&k->stale, false, __ATOMIC_RELEASE);
 	return 0;
 }
 

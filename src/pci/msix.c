@@ -160,9 +160,9 @@ static void irqfd_fire(void *opaque, uint32_t vector)
 	fire(opaque, vector);
 }
 
-int msix_bind_engine(struct msix *m, uint32_t v, int eventfd)
+int msix_bind_engine(struct msix *m, uint32_t v, int eventfd, bool owned)
 {
-	return irqfd_bind_hook(m->vm, eventfd, irqfd_fire, m, v);
+	return irqfd_bind_hook(m->vm, eventfd, irqfd_fire, m, v, owned);
 }
 
 int virq_msix_bind_irqfd(struct virq_device *dev, uint32_t vector, int eventfd)
@@ -180,7 +180,7 @@ int virq_msix_bind_irqfd(struct virq_device *dev, uint32_t vector, int eventfd)
 	if (direct)
 		ret = direct_bind(m, vector, eventfd);
 	config_unlock(m->vm);
-	return direct ? ret : msix_bind_engine(m, vector, eventfd);
+	return direct ? ret : msix_bind_engine(m, vector, eventfd, false);
 }
 
 int virq_msix_unbind_irqfd(struct virq_device *dev, uint32_t vector, int eventfd)

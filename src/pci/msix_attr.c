@@ -90,6 +90,9 @@ static void pba_store(struct msix *m, uint64_t n, uint64_t w)
 		uint32_t v = (uint32_t)n * 64 + b;
 
 		pthread_mutex_lock(&m->vec[v].lock);
+		/* what waited in a parked counter is older than the restore */
+		if (m->vec[v].fds)
+			direct_drain(m, v);
 		if (w >> b & 1)
 			pba_set(m, v);
 		else

@@ -84,8 +84,9 @@ static int move(struct msix *m, uint32_t v, struct msix_fd *f, uint32_t gsi)
 	} else {
 		msix_count(&m->c.direct_moves);
 	}
-	/* a failed deassign leaves nothing we could retry: parked anyway */
-	if (!ret || !assign)
+	/* a failed deassign leaves it assigned: never drained, retried at
+	 * the next change */
+	if (!ret)
 		f->gsi = gsi;
 	if (!ret && assign)
 		assigned(f);
@@ -151,7 +152,8 @@ int direct_bind(struct msix *m, uint32_t v, int eventfd)
 
 	if (ret)
 		return ret;
-	if (irqfd_engine_holds(m->vm, id) || msix_direct_holds(m->vm, id))
+	if (irqfd_engine_holds(m->vm, id) || msix_direct_holds(m->vm, id) ||
+	    m->vm->irqfd_accel->holds(m->vm->irqfd_accel->opaque, id))
 		return virq_fail(EBUSY, "%s: eventfd %d is bound already",
 				 virq_device_name(m->dev), eventfd);
 	f = calloc(1, sizeof(*f));
@@ -275,7 +277,7 @@ static void to_engine(struct msix *m)
 			__atomic_fetch_sub(&m->nr_fds, 1, __ATOMIC_RELAXED);
 			/* a counter left nonzero fires at once, as the vector
 			 * is now: sent, or latched in the PBA */
-			if (msix_bind_engine(m, v, f->fd))
+			if (msix_bind_engine(m, v, f->fd, true))
 				fprintf(stderr,
 					"virq: %s: vector %u: eventfd lost moving "
 					"off the accelerator: %s\n",

@@ -176,8 +176,9 @@ VIRQ_INTERNAL void vec_update(struct msix *m, uint32_t v);
 /* Vector lock held: tell ops.mask_changed if the mask moved from @was. */
 VIRQ_INTERNAL void mask_note(struct msix *m, uint32_t v, bool was);
 
-/* The eventfd's engine binding, as virq_msix_bind_irqfd makes it. */
-VIRQ_INTERNAL int msix_bind_engine(struct msix *m, uint32_t v, int eventfd);
+/* The eventfd's engine binding, as virq_msix_bind_irqfd makes it;
+ * @owned: virq's own duplicate, closed by the caller after the bind */
+VIRQ_INTERNAL int msix_bind_engine(struct msix *m, uint32_t v, int eventfd, bool owned);
 
 /* msix_route.c (config lock held unless said) */
 /* The VM's next MSI-X device after @d (NULL: the first). */

@@ -144,6 +144,12 @@ int msix_gsi_restore(struct msix *m, uint32_t v, uint32_t gsi)
 	if (gsi >= m->vm->router.limit)
 		return virq_fail(EINVAL, "%s: GSI %u beyond the limit %u",
 				 virq_device_name(m->dev), gsi, m->vm->router.limit);
+	/* the window is the device's configuration: what the VMM keeps
+	 * clear for it, and what an irqfd accelerator was checked against */
+	if (gsi < m->gsi_lo || gsi >= m->gsi_hi)
+		return virq_fail(EINVAL,
+				 "%s: GSI %u for vector %u outside the window [%u, %u)",
+				 virq_device_name(m->dev), gsi, v, m->gsi_lo, m->gsi_hi);
 	if (own_test(m->reg, gsi)) {
 		if (owner_of(m->vm, gsi, &om, &ov))
 			return virq_fail(

@@ -177,10 +177,12 @@ static void test_mask_takes_it_out_of_kvm(void **state)
 	close(fd);
 }
 
-/* What the route observer saw at the commit of a message change. */
+/* What the route observer saw at the commit of a message change; it
+ * signals @fd there if it is not -1. */
 struct seen {
 	unsigned commits;
 	uint64_t msix_irqfds;
+	int fd;
 };
 
 static void observe(void *opaque, struct virq_vm *vm, const uint32_t *gsis, size_t nr)
@@ -192,13 +194,15 @@ static void observe(void *opaque, struct virq_vm *vm, const uint32_t *gsis, size
 	(void)nr;
 	s->commits++;
 	s->msix_irqfds = stats().msix_irqfds;
+	if (s->fd >= 0)
+		assert_int_equal(eventfd_write(s->fd, 1), 0);
 }
 
 static void test_message_change_unbinds_routes_then_binds(void **state)
 {
 	struct virq_device *d = msix_dev(GSI_BASE);
 	int fd = eventfd(0, EFD_CLOEXEC);
-	struct seen s = { 0 };
+	struct seen s = { .fd = -1 };
 	uint64_t syncs;
 
 	(void)state;
@@ -219,6 +223,33 @@ static void test_message_change_unbinds_routes_then_binds(void **state)
 	signal_fd(fd);
 	assert_true(lapic_irr(0x44));
 	assert_false(lapic_irr_now(0x43));
+	close(fd);
+}
+
+/* A signal while the eventfd is out of KVM for a message change is sent
+ * once, to the new message, by virq. */
+static void test_signal_during_message_change(void **state)
+{
+	struct virq_device *d = msix_dev(GSI_BASE);
+	int fd = eventfd(0, EFD_CLOEXEC);
+	struct seen s = { .fd = fd };
+	unsigned calls;
+
+	(void)state;
+	ctrl(d, VIRQ_MSIX_CTRL_ENABLE);
+	entry(d, 2, 0x4c, false);
+	assert_int_equal(virq_msix_bind_irqfd(d, 2, fd), 0);
+	calls = sink_calls();
+	clear_irr();
+	assert_int_equal(virq_route_observe(X.v, observe, &s), 0);
+	assert_int_equal(virq_msix_table_write(d, 2 * 16 + 8, 4, 0x4d), 0);
+	assert_int_equal(virq_route_unobserve(X.v, observe, &s), 0);
+	assert_int_equal(s.commits, 1);
+	assert_int_equal(sink_calls(), calls + 1);
+	assert_true(lapic_irr(0x4d));
+	assert_false(lapic_irr_now(0x4c));
+	assert_int_equal(mstats(d).pending_sent, 1);
+	assert_int_equal(stats().msix_irqfds, 1);
 	close(fd);
 }
 
@@ -277,9 +308,14 @@ static void test_busy_and_engine_fallback(void **state)
 	struct virq_device *d = msix_dev(GSI_BASE);
 	struct virq_device *low = msix_dev(0); /* its window takes IOAPIC GSIs */
 	int fd = eventfd(0, EFD_CLOEXEC), fd2 = eventfd(0, EFD_CLOEXEC);
+	struct virq_route_entry r = { .kind = VIRQ_ROUTE_MSI };
+	struct virq_route_txn *txn;
+	uint32_t gsi = 5;
 	unsigned calls;
 
 	(void)state;
+	/* a restored GSI outside the window (5 would not be KVM's) */
+	assert_int_equal(virq_device_set_attr(d, VIRQ_MSIX_GRP_GSI, 0, &gsi, 4), -EINVAL);
 	assert_int_equal(virq_msix_bind_irqfd(d, 0, fd), 0);
 	assert_int_equal(virq_msix_bind_irqfd(d, 1, fd), -EBUSY);
 	assert_int_equal(virq_msix_bind_irqfd(low, 1, fd), -EBUSY);
@@ -287,6 +323,19 @@ static void test_busy_and_engine_fallback(void **state)
 	assert_int_equal(virq_irqfd_bind(X.v, fd2, 30, 0, -1), 0);
 	assert_int_equal(virq_msix_bind_irqfd(d, 1, fd2), -EBUSY);
 	assert_int_equal(virq_irqfd_unbind(X.v, fd2, 30), 0);
+	/* the backend's own irqfds, in KVM or not, and MSI-X's exclude each
+	 * other: two consumers of one counter would steal signals */
+	r.gsi = 40;
+	r.u.msi.address_lo = 0xfee00000u;
+	r.u.msi.data = 0x4e;
+	assert_int_equal(virq_route_begin(X.v, &txn), 0);
+	assert_int_equal(virq_route_add(txn, &r), 0);
+	assert_int_equal(virq_route_commit(txn), 0);
+	assert_int_equal(virq_kvm_irqfd_bind(X.k, fd, 40, 0, -1), -EBUSY);
+	assert_int_equal(virq_kvm_irqfd_bind(X.k, fd2, 40, 0, -1), 0);
+	assert_int_equal(stats().kvm_irqfds, 1);
+	assert_int_equal(virq_msix_bind_irqfd(d, 1, fd2), -EBUSY);
+	assert_int_equal(virq_kvm_irqfd_unbind(X.k, fd2, 40), 0);
 
 	/* a window KVM cannot hold whole: virq's engine serves the vector */
 	ctrl(low, VIRQ_MSIX_CTRL_ENABLE);
@@ -320,6 +369,9 @@ static void test_detach_moves_eventfds_to_virq(void **state)
 	__atomic_store_n(&X.k, NULL, __ATOMIC_RELAXED);
 	virq_kvm_detach(k);
 	assert_int_equal(mstats(d).irqfds_direct, 0);
+	/* past the engine's closed-descriptor sweep (VIRQ_IRQFD_GC_MS): the
+	 * moved bindings are virq's, not the caller's numbers */
+	usleep(600000);
 	calls = sink_calls();
 	for (int i = 0; i < 1000 && !virq_msix_get_pending(d, 0); i++)
 		usleep(1000);
@@ -381,6 +433,7 @@ int main(void)
 		T(test_masked_signals_latch_and_unmask_sends_once),
 		T(test_mask_takes_it_out_of_kvm),
 		T(test_message_change_unbinds_routes_then_binds),
+		T(test_signal_during_message_change),
 		T(test_disable_and_reenable),
 		T(test_unbind_keeps_what_was_signalled),
 		T(test_busy_and_engine_fallback),

@@ -22,6 +22,25 @@
  * returns and only then looks at what to do (pre_run, stop), so no kick
  * is lost.  A kick from the vCPU's own thread (a device it drove raised
  * the PIC's INT) needs no signal: pre_run runs before its next KVM_RUN.
+ *
+ * The EOI flush (split irqchip; docs/vm.md, "The PVM backend"): this
+ * host's KVM makes a level EOI into KVM_EXIT_IOAPIC_EOI only when the
+ * vCPU next passes through vcpu_enter_guest(), which a halted vCPU does
+ * not do until it is woken; a kick alone only makes KVM_RUN return EINTR
+ * from the halt.  So when split.c's watchdog asks (SPLIT_KICK_EOI), the
+ * vCPU's own thread, if KVM reports it halted, makes it runnable and runs
+ * KVM_RUN once with SIG_KICK pending: KVM then handles its requests (the
+ * EOI exit, if one waits) and returns before running any guest code.
+ * Then it is put back to HLT, unless KVM changed the state itself or
+ * took an interrupt from the LAPIC meanwhile (one that had just arrived:
+ * RIP moved, or KVM_GET_VCPU_EVENTS shows it injected and waiting for
+ * the next entry; left halted, the vCPU would never take it): then it
+ * leaves HLT, as it would have for that interrupt anyway.  (With an EOI
+ * exit KVM returns before it looks at interrupts at all.)  The SIG_KICK
+ * it sends itself is blocked outside KVM_RUN
+ * during the flush (KVM_SET_SIGNAL_MASK lets it through inside) and taken
+ * back with sigtimedwait(); a kick that comes meanwhile keeps its
+ * immediate_exit, so it is not lost either.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +58,9 @@
 #include "vm.h"
 
 #define SIG_KICK SIGUSR1
+/* KVM's paravirtual CPUID leaf and its PV unhalt bit (asm/kvm_para.h) */
+#define CPUID_KVM_FEATURES 0x40000001u
+#define KVM_FEATURE_PV_UNHALT_BIT 7
 #define PIC_VCPU 0u /* the vCPU whose INTR the PIC drives (virq's default) */
 
 struct kvm_vcpu {
@@ -47,20 +69,24 @@ struct kvm_vcpu {
 	int fd;
 	struct kvm_run *run;
 	pthread_t thread;
-	bool started; /* thread exists (atomic) */
-	bool done;    /* thread has returned (atomic) */
+	bool started;	/* thread exists (atomic) */
+	bool done;	/* thread has returned (atomic) */
+	bool eoi_flush; /* split.c's watchdog asks for an EOI flush (atomic) */
 };
 
 struct kvm_vm {
 	int kvm_fd, vm_fd;
 	unsigned nr_vcpus;
 	bool kernel_irqchip;
-	bool stop; /* atomic: every vCPU thread returns */
+	bool eoi_flush; /* split.c's deferred-EOI watchdog runs */
+	bool stop;	/* atomic: every vCPU thread returns */
 	size_t run_size;
 	struct split *split; /* the split irqchip, or NULL */
 	struct kvm_vcpu vcpus[VM_MAX_VCPUS];
 	/* statistics, updated with relaxed atomics */
 	uint64_t exits_io, exits_mmio, exits_window, exits_eoi, exits_intr, exits_other;
+	/* EOI flushes of a halted vCPU: all, with an EOI exit, left awake */
+	uint64_t flush_halted, flush_eois, flush_woke;
 };
 
 static _Thread_local struct kvm_vcpu *self;
@@ -121,7 +147,12 @@ static struct kvm_cpuid2 *supported_cpuid(int kvm_fd)
 	return NULL;
 }
 
-/* The guest sees KVM's supported CPUID with its own APIC id filled in. */
+/*
+ * The guest sees KVM's supported CPUID with its own APIC id filled in.
+ * With the EOI flush, without PV unhalt (KVM_HC_KICK_CPU): the flush sets
+ * the vCPU's state to runnable and back, which drops a PV unhalt that
+ * lands in between, so a guest must not rely on one.
+ */
 static int set_cpuid(struct kvm_vcpu *v, const struct kvm_cpuid2 *tmpl)
 {
 	size_t sz = sizeof(*tmpl) + tmpl->nent * sizeof(tmpl->entries[0]);
@@ -136,6 +167,8 @@ static int set_cpuid(struct kvm_vcpu *v, const struct kvm_cpuid2 *tmpl)
 			e->ebx = (e->ebx & 0x00ffffffu) | (v->id << 24);
 		if (e->function == 0xb || e->function == 0x1f)
 			e->edx = v->id;
+		if (e->function == CPUID_KVM_FEATURES && v->vm->eoi_flush)
+			e->eax &= ~(1u << KVM_FEATURE_PV_UNHALT_BIT);
 	}
 	r = ioctl(v->fd, KVM_SET_CPUID2, c);
 	free(c);
@@ -150,14 +183,23 @@ static void kick(struct kvm_vcpu *v)
 		pthread_kill(v->thread, SIG_KICK);
 }
 
-/* virq's cpu_line sink (under the PIC's lock): the PIC's INT rose. */
-static void kick_from_virq(void *opaque, unsigned vcpu)
+/*
+ * split.c's kick: the PIC's INT rose (virq's cpu_line sink, under the
+ * PIC's lock), or its watchdog wants an EOI flush (its own thread).
+ */
+static void kick_from_virq(void *opaque, unsigned vcpu, enum split_kick why)
 {
 	struct kvm_vm *vm = opaque;
+	struct kvm_vcpu *v;
 
-	if (vcpu >= vm->nr_vcpus || &vm->vcpus[vcpu] == self)
+	if (vcpu >= vm->nr_vcpus)
+		return;
+	v = &vm->vcpus[vcpu];
+	if (why == SPLIT_KICK_EOI)
+		__atomic_store_n(&v->eoi_flush, true, __ATOMIC_SEQ_CST);
+	else if (v == self)
 		return; /* its own thread runs pre_run before re-entering */
-	kick(&vm->vcpus[vcpu]);
+	kick(v);
 }
 
 int kvm_vm_create(const struct kvm_opts *opts, struct vm_mem *mem, struct kvm_vm **out)
@@ -168,6 +210,7 @@ int kvm_vm_create(const struct kvm_opts *opts, struct vm_mem *mem, struct kvm_vm
 		return -1;
 	vm->nr_vcpus = opts->nr_vcpus;
 	vm->kernel_irqchip = opts->kernel_irqchip;
+	vm->eoi_flush = !opts->kernel_irqchip && opts->eoi_flush_us;
 	vm->kvm_fd = open_kvm();
 	if (vm->kvm_fd < 0) {
 		fprintf(stderr, "virq-vm: /dev/kvm not usable: %s (KVM-SKIP)\n",
@@ -192,7 +235,8 @@ int kvm_vm_create(const struct kvm_opts *opts, struct vm_mem *mem, struct kvm_vm
 	}
 	/* the split irqchip must exist before the first vCPU */
 	if (!opts->kernel_irqchip &&
-	    split_create(vm->vm_fd, vm->nr_vcpus, kick_from_virq, vm, &vm->split) < 0)
+	    split_create(vm->vm_fd, vm->nr_vcpus, opts->eoi_flush_us, kick_from_virq, vm,
+			 &vm->split) < 0)
 		goto fail;
 	struct kvm_userspace_memory_region slot = {
 		.slot = 0,
@@ -394,6 +438,162 @@ static bool stopping(const struct kvm_vm *vm)
 	return __atomic_load_n(&vm->stop, __ATOMIC_SEQ_CST);
 }
 
+/* One exit KVM_RUN returned: 0 to go on, -1 when the vCPU is done. */
+static int handle_exit(struct kvm_vcpu *v)
+{
+	struct kvm_vm *vm = v->vm;
+	struct kvm_run *run = v->run;
+	char msg[128];
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		__atomic_fetch_add(&vm->exits_io, 1, __ATOMIC_RELAXED);
+		handle_io(v, run);
+		return 0;
+	case KVM_EXIT_MMIO:
+		__atomic_fetch_add(&vm->exits_mmio, 1, __ATOMIC_RELAXED);
+		handle_mmio(v, run);
+		return 0;
+	case KVM_EXIT_IRQ_WINDOW_OPEN:
+		/* vCPU 0 can take the PIC's ExtINT: pre_run injects it */
+		__atomic_fetch_add(&vm->exits_window, 1, __ATOMIC_RELAXED);
+		return 0;
+	case KVM_EXIT_IOAPIC_EOI:
+		__atomic_fetch_add(&vm->exits_eoi, 1, __ATOMIC_RELAXED);
+		if (vm->split && split_ioapic_eoi(vm->split, run->eoi.vector) < 0) {
+			snprintf(msg, sizeof(msg), "IOAPIC EOI 0x%x: %s", run->eoi.vector,
+				 split_last_error());
+			guest_died(v, msg);
+			return -1;
+		}
+		return 0;
+	case KVM_EXIT_INTR:
+		__atomic_fetch_add(&vm->exits_intr, 1, __ATOMIC_RELAXED);
+		return 0;
+	case KVM_EXIT_SHUTDOWN:
+		guest_died(v, "guest shutdown (triple fault)");
+		return -1;
+	case KVM_EXIT_HLT:
+		guest_died(v, "HLT without an in-kernel LAPIC");
+		return -1;
+	case KVM_EXIT_INTERNAL_ERROR:
+		snprintf(msg, sizeof(msg), "KVM internal error, suberror %u",
+			 run->internal.suberror);
+		guest_died(v, msg);
+		return -1;
+	case KVM_EXIT_FAIL_ENTRY:
+		snprintf(msg, sizeof(msg), "VM entry failed, reason 0x%llx",
+			 (unsigned long long)
+				 run->fail_entry.hardware_entry_failure_reason);
+		guest_died(v, msg);
+		return -1;
+	case KVM_EXIT_SYSTEM_EVENT:
+		snprintf(msg, sizeof(msg), "guest system event %u",
+			 run->system_event.type);
+		guest_died(v, msg);
+		return -1;
+	default:
+		__atomic_fetch_add(&vm->exits_other, 1, __ATOMIC_RELAXED);
+		snprintf(msg, sizeof(msg), "unhandled exit reason %u", run->exit_reason);
+		guest_died(v, msg);
+		return -1;
+	}
+}
+
+/*
+ * KVM_RUN's signal mask (KVM_SET_SIGNAL_MASK): the thread's own, so that
+ * SIG_KICK interrupts KVM_RUN even while the thread blocks it (the EOI
+ * flush).  The kernel's sigset is the first 8 bytes of glibc's.
+ */
+static int set_run_sigmask(struct kvm_vcpu *v)
+{
+	uint64_t buf[2];
+	struct kvm_signal_mask *m = (struct kvm_signal_mask *)buf;
+	sigset_t cur;
+
+	if (pthread_sigmask(SIG_SETMASK, NULL, &cur))
+		return -1;
+	m->len = 8;
+	memcpy(m->sigset, &cur, 8);
+	return ioctl(v->fd, KVM_SET_SIGNAL_MASK, m);
+}
+
+/*
+ * The EOI flush (see the top of the file), on the vCPU's own thread.
+ * Returns handle_exit()'s answer for an exit KVM made, else 0.
+ */
+static int eoi_flush(struct kvm_vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	struct kvm_mp_state mp;
+	struct kvm_regs before, after;
+	struct kvm_vcpu_events events;
+	struct timespec zero = { 0, 0 };
+	sigset_t kick_set;
+	char msg[128];
+	int r, err;
+	bool ok;
+
+	if (__atomic_load_n(&run->immediate_exit, __ATOMIC_SEQ_CST)) {
+		/* a kick came: the next KVM_RUN returns at once; flush after it */
+		__atomic_store_n(&v->eoi_flush, true, __ATOMIC_SEQ_CST);
+		return 0;
+	}
+	/* a vCPU that runs reaches KVM's request check by itself */
+	if (ioctl(v->fd, KVM_GET_MP_STATE, &mp) < 0 ||
+	    mp.mp_state != KVM_MP_STATE_HALTED || ioctl(v->fd, KVM_GET_REGS, &before) < 0)
+		return 0;
+	__atomic_fetch_add(&v->vm->flush_halted, 1, __ATOMIC_RELAXED);
+	sigemptyset(&kick_set);
+	sigaddset(&kick_set, SIG_KICK);
+	pthread_sigmask(SIG_BLOCK, &kick_set, NULL);
+	pthread_kill(pthread_self(), SIG_KICK); /* pending: KVM_RUN returns at once */
+	mp.mp_state = KVM_MP_STATE_RUNNABLE;
+	r = ioctl(v->fd, KVM_SET_MP_STATE, &mp);
+	ok = r == 0;
+	if (ok)
+		r = ioctl(v->fd, KVM_RUN, 0);
+	err = errno;
+	while (sigtimedwait(&kick_set, NULL, &zero) == SIG_KICK)
+		;
+	pthread_sigmask(SIG_UNBLOCK, &kick_set, NULL);
+	if (!ok) {
+		snprintf(msg, sizeof(msg), "EOI flush: KVM_SET_MP_STATE: %s",
+			 strerror(err));
+		guest_died(v, msg);
+		return -1;
+	}
+	/* back to HLT, unless KVM took it out: a state change (INIT...), or
+	 * an event it injected (RIP moved) or took from the LAPIC and holds
+	 * for the next entry (the PVM backend's injection can do either) */
+	if (ioctl(v->fd, KVM_GET_MP_STATE, &mp) == 0 &&
+	    mp.mp_state == KVM_MP_STATE_RUNNABLE &&
+	    ioctl(v->fd, KVM_GET_REGS, &after) == 0 && after.rip == before.rip &&
+	    ioctl(v->fd, KVM_GET_VCPU_EVENTS, &events) == 0 &&
+	    !events.interrupt.injected && !events.exception.injected &&
+	    !events.exception.pending && !events.nmi.injected && !events.nmi.pending) {
+		mp.mp_state = KVM_MP_STATE_HALTED;
+		if (ioctl(v->fd, KVM_SET_MP_STATE, &mp) < 0) {
+			snprintf(msg, sizeof(msg), "EOI flush: KVM_SET_MP_STATE: %s",
+				 strerror(errno));
+			guest_died(v, msg);
+			return -1;
+		}
+	} else {
+		__atomic_fetch_add(&v->vm->flush_woke, 1, __ATOMIC_RELAXED);
+	}
+	if (r == 0) {
+		if (run->exit_reason == KVM_EXIT_IOAPIC_EOI)
+			__atomic_fetch_add(&v->vm->flush_eois, 1, __ATOMIC_RELAXED);
+		return handle_exit(v);
+	}
+	if (err == EINTR || err == EAGAIN)
+		return 0;
+	snprintf(msg, sizeof(msg), "EOI flush: %s", strerror(err));
+	guest_died(v, msg);
+	return -1;
+}
+
 static void *vcpu_run_loop(struct kvm_vcpu *v)
 {
 	struct kvm_vm *vm = v->vm;
@@ -402,8 +602,18 @@ static void *vcpu_run_loop(struct kvm_vcpu *v)
 	char msg[128];
 	int r;
 
+	if (vm->eoi_flush && set_run_sigmask(v) < 0) {
+		snprintf(msg, sizeof(msg), "KVM_SET_SIGNAL_MASK: %s", strerror(errno));
+		guest_died(v, msg);
+		return NULL;
+	}
 	for (;;) {
 		if (stopping(vm))
+			return NULL;
+		/* a plain load first: no locked instruction when nothing asks */
+		if (__atomic_load_n(&v->eoi_flush, __ATOMIC_RELAXED) &&
+		    __atomic_exchange_n(&v->eoi_flush, false, __ATOMIC_SEQ_CST) &&
+		    eoi_flush(v) < 0)
 			return NULL;
 		if (split && (r = split_pre_run(split, v->fd, run)) < 0) {
 			snprintf(msg, sizeof(msg), "ExtINT injection: %s",
@@ -424,61 +634,8 @@ static void *vcpu_run_loop(struct kvm_vcpu *v)
 			guest_died(v, msg);
 			return NULL;
 		}
-		switch (run->exit_reason) {
-		case KVM_EXIT_IO:
-			__atomic_fetch_add(&vm->exits_io, 1, __ATOMIC_RELAXED);
-			handle_io(v, run);
-			break;
-		case KVM_EXIT_MMIO:
-			__atomic_fetch_add(&vm->exits_mmio, 1, __ATOMIC_RELAXED);
-			handle_mmio(v, run);
-			break;
-		case KVM_EXIT_IRQ_WINDOW_OPEN:
-			/* vCPU 0 can take the PIC's ExtINT: pre_run injects it */
-			__atomic_fetch_add(&vm->exits_window, 1, __ATOMIC_RELAXED);
-			break;
-		case KVM_EXIT_IOAPIC_EOI:
-			__atomic_fetch_add(&vm->exits_eoi, 1, __ATOMIC_RELAXED);
-			if (vm->split &&
-			    split_ioapic_eoi(vm->split, run->eoi.vector) < 0) {
-				snprintf(msg, sizeof(msg), "IOAPIC EOI 0x%x: %s",
-					 run->eoi.vector, split_last_error());
-				guest_died(v, msg);
-				return NULL;
-			}
-			break;
-		case KVM_EXIT_INTR:
-			__atomic_fetch_add(&vm->exits_intr, 1, __ATOMIC_RELAXED);
-			break;
-		case KVM_EXIT_SHUTDOWN:
-			guest_died(v, "guest shutdown (triple fault)");
+		if (handle_exit(v) < 0)
 			return NULL;
-		case KVM_EXIT_HLT:
-			guest_died(v, "HLT without an in-kernel LAPIC");
-			return NULL;
-		case KVM_EXIT_INTERNAL_ERROR:
-			snprintf(msg, sizeof(msg), "KVM internal error, suberror %u",
-				 run->internal.suberror);
-			guest_died(v, msg);
-			return NULL;
-		case KVM_EXIT_FAIL_ENTRY:
-			snprintf(msg, sizeof(msg), "VM entry failed, reason 0x%llx",
-				 (unsigned long long)
-					 run->fail_entry.hardware_entry_failure_reason);
-			guest_died(v, msg);
-			return NULL;
-		case KVM_EXIT_SYSTEM_EVENT:
-			snprintf(msg, sizeof(msg), "guest system event %u",
-				 run->system_event.type);
-			guest_died(v, msg);
-			return NULL;
-		default:
-			__atomic_fetch_add(&vm->exits_other, 1, __ATOMIC_RELAXED);
-			snprintf(msg, sizeof(msg), "unhandled exit reason %u",
-				 run->exit_reason);
-			guest_died(v, msg);
-			return NULL;
-		}
 	}
 }
 
@@ -527,6 +684,7 @@ int kvm_vm_stop(struct kvm_vm *vm)
 	struct timespec dl;
 
 	__atomic_store_n(&vm->stop, true, __ATOMIC_SEQ_CST);
+	split_stop_watchdog(vm->split); /* it kicks vCPU threads */
 	clock_gettime(CLOCK_MONOTONIC, &dl);
 	dl.tv_sec += 1;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
@@ -576,6 +734,16 @@ void kvm_print_stats(struct kvm_vm *vm, FILE *f)
 		(unsigned long long)__atomic_load_n(&vm->exits_eoi, __ATOMIC_RELAXED),
 		(unsigned long long)__atomic_load_n(&vm->exits_intr, __ATOMIC_RELAXED),
 		(unsigned long long)__atomic_load_n(&vm->exits_other, __ATOMIC_RELAXED));
-	if (vm->split)
+	if (vm->split) {
+		fprintf(f,
+			"virq-vm: EOI flushes: %llu of a halted vCPU, %llu gave an EOI exit, "
+			"%llu left it awake\n",
+			(unsigned long long)__atomic_load_n(&vm->flush_halted,
+							    __ATOMIC_RELAXED),
+			(unsigned long long)__atomic_load_n(&vm->flush_eois,
+							    __ATOMIC_RELAXED),
+			(unsigned long long)__atomic_load_n(&vm->flush_woke,
+							    __ATOMIC_RELAXED));
 		split_print_stats(vm->split, f);
+	}
 }

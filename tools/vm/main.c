@@ -79,11 +79,13 @@ static void usage(FILE *f)
 		"      --stats            print run time and exit counts on stderr\n"
 		"      --msix-vectors N   MSI-X vectors of the PCI test device (default 8)\n"
 		"      --msix-host-fire N its host thread's signals per run (default 16)\n"
+		"      --eoi-flush US     split: flush a deferred level EOI after US\n"
+		"                         quiet microseconds (default %u, 0 = never)\n"
 		"      --traffic PATH,COUNT, --stats-json FILE, --demo SEC, --demo-sim\n"
 		"                         interrupt traffic and the demo (docs/vm.md)\n"
 		"exit status: (v << 1) | 1 when the guest writes v to port 0xf4;\n"
 		"2 bad input, 4 guest crash, 77 /dev/kvm unusable, 124 time-out\n",
-		MEM_MIN_MIB, MEM_MAX_MIB);
+		MEM_MIN_MIB, MEM_MAX_MIB, SPLIT_EOI_FLUSH_US);
 }
 
 static int fail(const char *msg, const char *arg)
@@ -144,6 +146,7 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "stats", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "eoi-flush", required_argument, NULL, 'E' },
 		/* the test device's (pcitest.c) and the traffic's (traffic.c) */
 		{ "msix-vectors", required_argument, NULL, 'P' },
 		{ "msix-host-fire", required_argument, NULL, 'P' },
@@ -155,7 +158,7 @@ int main(int argc, char **argv)
 	};
 	struct mb_module mods[MAX_MODULES];
 	struct mb_boot boot = { 0 };
-	unsigned long mem_mib = 64, smp = 1;
+	unsigned long mem_mib = 64, smp = 1, eoi_flush_us = SPLIT_EOI_FLUSH_US;
 	double timeout = 0;
 	bool kernel_irqchip = false, stats = false;
 	const char *serial = NULL;
@@ -209,6 +212,11 @@ int main(int argc, char **argv)
 		case 'T':
 			stats = true;
 			break;
+		case 'E':
+			if (!parse_uint(optarg, SPLIT_EOI_FLUSH_MAX_US, &eoi_flush_us))
+				return fail("--eoi-flush wants microseconds, 0..1000000",
+					    optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -255,7 +263,8 @@ int main(int argc, char **argv)
 	}
 
 	struct kvm_opts kopts = { .nr_vcpus = (unsigned)smp,
-				  .kernel_irqchip = kernel_irqchip };
+				  .kernel_irqchip = kernel_irqchip,
+				  .eoi_flush_us = (unsigned)eoi_flush_us };
 	struct kvm_vm *kvm;
 	int r = kvm_vm_create(&kopts, &mem, &kvm);
 	if (r == -2)

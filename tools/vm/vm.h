@@ -86,15 +86,26 @@ int multiboot_load(struct vm_mem *mem, struct mb_boot *boot);
 /* ---- split irqchip through virq (split.c) ---- */
 struct split;
 struct kvm_run;
-/* Make vCPU @vcpu leave KVM_RUN and run virq_kvm_pre_run again. */
-typedef void (*split_kick_fn)(void *opaque, unsigned vcpu);
+enum split_kick {
+	SPLIT_KICK_PIC, /* leave KVM_RUN and run virq_kvm_pre_run again */
+	SPLIT_KICK_EOI, /* leave KVM_RUN and flush a deferred EOI (kvm.c) */
+};
+/* Make vCPU @vcpu leave KVM_RUN for @why. */
+typedef void (*split_kick_fn)(void *opaque, unsigned vcpu, enum split_kick why);
+/* Default --eoi-flush: how long a vCPU that took a level interrupt may
+ * stay quiet before the watchdog flushes its deferred EOI (docs/vm.md). */
+#define SPLIT_EOI_FLUSH_US 250u
+#define SPLIT_EOI_FLUSH_MAX_US 1000000u
 /*
  * The virq VM, its "ioapic" and "i8259" devices, KVM's default GSI table
  * and the KVM backend (KVM_CAP_SPLIT_IRQCHIP): before any vCPU exists.
+ * @eoi_flush_us: the deferred-EOI watchdog's delay, 0 = no watchdog.
  * Return 0, or -1 with a message printed.
  */
-int split_create(int vm_fd, unsigned nr_vcpus, split_kick_fn kick, void *opaque,
-		 struct split **out);
+int split_create(int vm_fd, unsigned nr_vcpus, unsigned eoi_flush_us, split_kick_fn kick,
+		 void *opaque, struct split **out);
+/* Stop the deferred-EOI watchdog (it kicks vCPUs): before they are joined. */
+void split_stop_watchdog(struct split *s);
 /* No vCPU may run any more. */
 void split_destroy(struct split *s);
 void split_set_running(struct split *s, bool running);
@@ -120,7 +131,8 @@ void split_print_stats(struct split *s, FILE *f);
 struct kvm_vm;
 struct kvm_opts {
 	unsigned nr_vcpus;
-	bool kernel_irqchip; /* KVM's full irqchip; else the split one (virq) */
+	bool kernel_irqchip;   /* KVM's full irqchip; else the split one (virq) */
+	unsigned eoi_flush_us; /* split: the deferred-EOI watchdog's delay, 0 = off */
 };
 /* Return 0, -1 with a message printed, or -2 when /dev/kvm is unusable. */
 int kvm_vm_create(const struct kvm_opts *opts, struct vm_mem *mem, struct kvm_vm **out);

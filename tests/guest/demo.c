@@ -105,14 +105,7 @@ void ap_main(unsigned cpu)
 
 static void msix_setup(void)
 {
-	int dev = pci_find(PCITEST_VENDOR, PCITEST_DEVICE);
-	unsigned cap;
-	if (dev < 0 || !(cap = pci_find_cap((unsigned)dev, PCI_CAP_MSIX)))
-		fail("no MSI-X test device");
-	pci_write16((unsigned)dev, PCI_COMMAND, PCI_CMD_MEM | PCI_CMD_MASTER);
-	uint32_t bar = pci_read32((unsigned)dev, PCI_BAR0) & ~0xfu;
-	table = (volatile uint32_t *)(uintptr_t)(bar + PCITEST_TABLE);
-	pci_write16((unsigned)dev, cap + 2, 0x8000); /* MSI-X enable */
+	table = pcitest_msix_on();
 	table[0] = 0xfee00000u | lapic_id() << 12;
 	table[1] = 0;
 	table[2] = DEMO_V_MSIX;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Test kernels: PCI configuration mechanism #1, bus 0, function 0. */
+#include "guest_abi.h"
 #include "kernel.h"
 #include "pci.h"
 
@@ -71,4 +72,18 @@ unsigned pci_find_cap(unsigned dev, uint8_t id)
 		p = pci_read8(dev, p + 1) & 0xfc;
 	}
 	return 0;
+}
+
+volatile uint32_t *pcitest_msix_on(void)
+{
+	int dev = pci_find(PCITEST_VENDOR, PCITEST_DEVICE);
+	unsigned cap;
+
+	if (dev < 0 || !(cap = pci_find_cap((unsigned)dev, PCI_CAP_MSIX)))
+		fail("no MSI-X test device");
+	pci_write16((unsigned)dev, PCI_COMMAND, PCI_CMD_MEM | PCI_CMD_MASTER);
+	pci_write16((unsigned)dev, cap + 2, 0x8000); /* MSI-X enable */
+	return (volatile uint32_t *)(uintptr_t)((pci_read32((unsigned)dev, PCI_BAR0) &
+						 ~0xfu) +
+						PCITEST_TABLE);
 }

@@ -25,5 +25,11 @@ void pci_write8(unsigned dev, unsigned off, uint8_t val);
 int pci_find(uint16_t vendor, uint16_t device);
 /* Config offset of capability @id, or 0. */
 unsigned pci_find_cap(unsigned dev, uint8_t id);
+/*
+ * The PCI test device with memory decoding, bus mastering and MSI-X on
+ * (every vector still masked): its MSI-X table, where the BAR is now.
+ * Fails the test if the device is not there.
+ */
+volatile uint32_t *pcitest_msix_on(void);
 
 #endif

@@ -10,6 +10,8 @@
  *   virq-ioapic      (b) virq_irqfd_bind on GSI 10: virq's IOAPIC, split
  *   virq-ioapic-kvm  (b') virq_kvm_irqfd_bind on GSI 10 (stays in virq)
  *   virq-msi         (c) virq_kvm_irqfd_bind on a virq MSI route: KVM_IRQFD
+ *   virq-msix        (d) virq_msix_bind_irqfd on an MSI-X vector: KVM_IRQFD
+ *                    while the vector is unmasked
  * virq-vm pins vCPU 0 to CPU 0 and the host thread (and virq's irqfd
  * worker, or KVM's irqfd work) to CPU 1 in every run.
  */
@@ -28,9 +30,10 @@
 
 extern char **environ;
 
-#define NR_PATHS 4
+#define NR_PATHS 5
 static const char *const path_names[NR_PATHS] = { "kirq-ioapic", "virq-ioapic",
-						  "virq-ioapic-kvm", "virq-msi" };
+						  "virq-ioapic-kvm", "virq-msi",
+						  "virq-msix" };
 
 struct result {
 	double rate, median, p99;
@@ -120,7 +123,8 @@ static int run_one(const char *vmm, const char *kernel, unsigned path, unsigned 
 void bench_guest(void)
 {
 	static const char *const label[NR_PATHS] = { "kirq_ioapic", "virq_ioapic",
-						     "virq_ioapic_kvmbind", "virq_msi" };
+						     "virq_ioapic_kvmbind", "virq_msi",
+						     "virq_msix" };
 	const unsigned reps = quick ? 1 : 5, rounds = quick ? 2000 : 20000;
 	char vmm[PATH_MAX], kernel[PATH_MAX], m[64];
 	double rate[NR_PATHS][5], med[NR_PATHS][5], p99[NR_PATHS][5];

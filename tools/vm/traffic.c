@@ -15,6 +15,9 @@
  *     virq-ioapic-kvm  virq_kvm_irqfd_bind on GSI 10 (stays in virq)
  *     virq-msi         virq_kvm_irqfd_bind on a virq MSI route (GSI 40):
  *                      KVM_IRQFD, KVM's fast path
+ *     virq-msix        virq_msix_bind_irqfd on the PCI test device's
+ *                      vector 0 (bench.elf unmasks it): in KVM while
+ *                      unmasked
  *   --demo SEC            every path on every vCPU (demo.c), a live table
  *   --stats-json FILE     results, one JSON object per stream per line
  */
@@ -113,7 +116,7 @@ static int bad(const char *msg, const char *arg)
 }
 
 static const char *const paths[] = { "kirq-ioapic", "virq-ioapic", "virq-ioapic-kvm",
-				     "virq-msi" };
+				     "virq-msi", "virq-msix" };
 
 static int parse_traffic(char *v)
 {
@@ -129,7 +132,7 @@ static int parse_traffic(char *v)
 	if (!T.path || errno || *end || comma[1] == '-' || T.count == 0) {
 		*comma = ',';
 		return bad("--traffic wants PATH,COUNT (PATH kirq-ioapic, virq-ioapic, "
-			   "virq-ioapic-kvm or virq-msi)",
+			   "virq-ioapic-kvm, virq-msi or virq-msix)",
 			   v);
 	}
 	return 0;
@@ -375,7 +378,10 @@ int traffic_setup(struct kvm_vm *kvm, unsigned nr_vcpus, bool kernel_irqchip)
 		r = add_stream(T.path, BIND_VIRQ, BENCH_GSI, false);
 	else if (!strcmp(T.path, "virq-ioapic-kvm"))
 		r = add_stream(T.path, BIND_VIRQ_KVM, BENCH_GSI, false);
-	else if ((r = add_msi_route()) == 0)
+	else if (!strcmp(T.path, "virq-msix")) {
+		T.msix = pcitest_msix(); /* vector 0, programmed by bench.elf */
+		r = T.msix ? add_stream(T.path, BIND_MSIX, 0, false) : -ENODEV;
+	} else if ((r = add_msi_route()) == 0)
 		r = add_stream(T.path, BIND_VIRQ_KVM, BENCH_MSI_GSI, false);
 	if (r < 0)
 		fprintf(stderr, "virq-vm: traffic set-up: %s\n",
@@ -566,15 +572,16 @@ static void write_json(void)
 			"{\"path\":\"%s\",\"gsi\":%u,\"rounds\":%llu,\"acks\":%llu,"
 			"\"lost\":%llu,\"seconds\":%.6f,\"rate_per_s\":%.1f,"
 			"\"median_us\":%.3f,\"p99_us\":%.3f,\"mean_us\":%.3f,"
-			"\"kvm_irqfds\":%llu,\"virq_irqfds\":%llu}\n",
-			s->name, s->gsi, (unsigned long long)rounds,
-			(unsigned long long)h->n,
+			"\"kvm_irqfds\":%llu,\"virq_irqfds\":%llu,\"msix_irqfds\":%llu}\n",
+			s->name, s->bind == BIND_MSIX ? msix_gsi() : s->gsi,
+			(unsigned long long)rounds, (unsigned long long)h->n,
 			(unsigned long long)__atomic_load_n(&s->lost, __ATOMIC_RELAXED),
 			secs, secs > 0 ? (double)rounds / secs : 0.0,
 			hist_pct(h, 0.5) / 1e3, hist_pct(h, 0.99) / 1e3,
 			h->n ? h->sum_ns / (double)h->n / 1e3 : 0.0,
 			(unsigned long long)ks.kvm_irqfds,
-			(unsigned long long)ks.virq_irqfds);
+			(unsigned long long)ks.virq_irqfds,
+			(unsigned long long)ks.msix_irqfds);
 		free(h);
 	}
 	if (f != stdout)

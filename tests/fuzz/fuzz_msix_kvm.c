@@ -60,6 +60,8 @@
 
 #include <virq/virq.h>
 
+#include "kvm_vm.h"
+
 #define NDEV 2
 #define NV0 8u
 #define NV1 6u
@@ -75,10 +77,7 @@ static const uint32_t nv[NDEV] = { NV0, NV1 };
 
 static struct {
 	bool tried, usable;
-	int kvm, vm, vcpu;
-	struct virq_vm *v;
-	struct virq_device *io, *pic;
-	struct virq_kvm *k;
+	struct kx x;	      /* the KVM test VM (tests/common/kvm_vm.h) */
 	uint64_t base_routes; /* route entries with no MSI-X device */
 	uint64_t sink_calls;  /* since the input began */
 } K;
@@ -106,7 +105,7 @@ static int sink_msi(void *opaque, const struct virq_msi *msi)
 {
 	(void)opaque;
 	K.sink_calls++;
-	return virq_kvm_signal_msi(K.k, msi);
+	return virq_kvm_signal_msi(K.x.k, msi);
 }
 
 static void quiet(void *opaque, const char *device, const char *msg)
@@ -120,42 +119,19 @@ static void quiet(void *opaque, const char *device, const char *msg)
 
 static bool kvm_init(void)
 {
-	struct virq_vm_config cfg = {
-		.nr_vcpus = 1,
+	const struct virq_vm_config cfg = {
 		.ops = { .msi = sink_msi, .guest_error = quiet },
 		.irqfd_workers = VIRQ_IRQFD_POLL,
 	};
-	struct virq_kvm_config kc = { 0 };
-	struct kvm_lapic_state lapic;
 	struct virq_route_txn *t;
 	struct virq_route_stats rs;
 
-	K.kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (K.kvm < 0)
+	if (!kx_usable() || kx_open(&K.x, &cfg))
 		return false;
-	K.vm = ioctl(K.kvm, KVM_CREATE_VM, 0);
-	if (K.vm < 0)
-		return false;
-	if (virq_ioapic_register() || virq_pic_register() || virq_vm_create(&cfg, &K.v) ||
-	    virq_device_create(K.v, "ioapic", NULL, &K.io) ||
-	    virq_device_create(K.v, "i8259", NULL, &K.pic) ||
-	    virq_x86_default_routes(K.v))
-		abort();
-	if (virq_route_begin(K.v, &t) || virq_route_remove_gsi(t, FREE_PIN) ||
+	if (virq_route_begin(K.x.v, &t) || virq_route_remove_gsi(t, FREE_PIN) ||
 	    virq_route_commit(t))
 		abort();
-	kc.vm_fd = K.vm;
-	kc.ioapic = K.io;
-	kc.pic = K.pic;
-	if (virq_kvm_attach(K.v, &kc, &K.k))
-		return false; /* no split irqchip */
-	K.vcpu = ioctl(K.vm, KVM_CREATE_VCPU, 0);
-	if (K.vcpu < 0 || ioctl(K.vcpu, KVM_GET_LAPIC, &lapic))
-		abort();
-	lapic.regs[0xf1] |= 1; /* SVR: software-enabled, so it accepts */
-	if (ioctl(K.vcpu, KVM_SET_LAPIC, &lapic))
-		abort();
-	virq_route_get_stats(K.v, &rs);
+	virq_route_get_stats(K.x.v, &rs);
 	K.base_routes = rs.entries;
 	return true;
 }
@@ -184,28 +160,13 @@ static uint64_t efd_count(int fd)
 
 static void irr_clear(void)
 {
-	struct kvm_lapic_state s;
-
-	CHECK(!ioctl(K.vcpu, KVM_GET_LAPIC, &s));
-	for (int r = 0; r < 8; r++)
-		memset(&s.regs[0x200 + r * 0x10], 0, 4);
-	CHECK(!ioctl(K.vcpu, KVM_SET_LAPIC, &s));
+	CHECK(!kx_irr_clear(&K.x, 0, 255));
 }
 
-/* Is @vector in the LAPIC's IRR (waiting up to 200 ms for KVM's work)? */
+/* Is @vector in the LAPIC's IRR (waiting up to 1 s for KVM's work)? */
 static bool irr_has(uint8_t vector)
 {
-	for (int i = 0; i < 2000; i++) {
-		struct kvm_lapic_state s;
-
-		CHECK(!ioctl(K.vcpu, KVM_GET_LAPIC, &s));
-		if (s.regs[0x200 + (vector / 32) * 0x10 + (vector % 32) / 8] >>
-			    (vector % 8) &
-		    1)
-			return true;
-		usleep(100);
-	}
-	return false;
+	return kx_irr_wait(&K.x, vector);
 }
 
 /* A fixed, edge message to APIC 0: it shows in the vCPU's IRR. */
@@ -234,7 +195,7 @@ static struct vstate vstate(int d, uint32_t v)
 			   VIRQ_MSIX_CTRL_ENABLE ||
 		   (s.e.ctrl & VIRQ_MSIX_VECTOR_MASKED);
 	s.send = !s.masked && s.gsi != VIRQ_MSIX_NO_GSI &&
-		 virq_route_get(K.v, s.gsi, &r, 1) == 1 && r.kind == VIRQ_ROUTE_MSI &&
+		 virq_route_get(K.x.v, s.gsi, &r, 1) == 1 && r.kind == VIRQ_ROUTE_MSI &&
 		 !r.flags && r.u.msi.address_lo == s.e.address_lo &&
 		 r.u.msi.address_hi == s.e.address_hi && r.u.msi.data == s.e.data;
 	return s;
@@ -292,7 +253,7 @@ static void check_light(void)
 		}
 		expect_assigned(d, &lo, &hi);
 	}
-	virq_kvm_get_stats(K.k, &ks);
+	virq_kvm_get_stats(K.x.k, &ks);
 	CHECK(ks.msix_irqfds >= lo && ks.msix_irqfds <= hi);
 	CHECK(ks.kvm_irqfds == 0);
 	/* an eventfd in KVM has an empty counter: KVM reads it at each
@@ -333,7 +294,7 @@ static void check_full(void)
 				CHECK(efd_count(efd[i]) == 0);
 		}
 	}
-	virq_kvm_get_stats(K.k, &ks);
+	virq_kvm_get_stats(K.x.k, &ks);
 	CHECK(ks.msix_irqfds == assigned);
 	CHECK(K.sink_calls == sends);
 }
@@ -719,7 +680,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	K.sink_calls = 0;
 	for (int d = 0; d < NDEV; d++) {
 		mc.nr_vectors = nv[d];
-		CHECK(!virq_msix_create(K.v, &mc, &dv[d]));
+		CHECK(!virq_msix_create(K.x.v, &mc, &dv[d]));
 		dirty[d] = false;
 	}
 	for (int i = 0; i < NFD; i++) {
@@ -736,9 +697,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* destroying unbinds: no eventfd of theirs stays in KVM */
 	for (int d = 0; d < NDEV; d++)
 		CHECK(!virq_device_destroy(dv[d]));
-	virq_kvm_get_stats(K.k, &ks);
+	virq_kvm_get_stats(K.x.k, &ks);
 	CHECK(ks.msix_irqfds == 0);
-	virq_route_get_stats(K.v, &rs);
+	virq_route_get_stats(K.x.v, &rs);
 	CHECK(rs.entries == K.base_routes);
 	for (int i = 0; i < NFD; i++)
 		close(efd[i]);

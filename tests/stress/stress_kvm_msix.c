@@ -46,8 +46,6 @@
  * end.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/kvm.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -57,11 +55,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <virq/virq.h>
+
+#include "kvm_vm.h"
 
 #define NV 8u /* vectors; vector v sends 0x40 + v or 0x48 + v */
 #define GSI_BASE 64u
@@ -72,10 +71,8 @@
 #define LVEC_HI 0x4fu
 
 struct world {
-	int kvm, vm, vcpu;
-	struct virq_vm *v;
-	struct virq_device *io, *pic, *d;
-	struct virq_kvm *k;
+	struct kx x; /* the KVM test VM (tests/common/kvm_vm.h) */
+	struct virq_device *d;
 	int efd[NV];
 	/* the flipper's view (atomics) */
 	uint32_t data[NV]; /* the vector's message data (a LAPIC vector) */
@@ -139,7 +136,7 @@ static int sink(void *opaque, const struct virq_msi *m)
 	if (m->address_lo != ADDR || m->address_hi || m->data < LVEC_LO ||
 	    m->data > LVEC_HI || !may_sink) {
 		__atomic_fetch_add(&w->stray, 1, __ATOMIC_SEQ_CST);
-		return virq_kvm_signal_msi(w->k, m);
+		return virq_kvm_signal_msi(w->x.k, m);
 	}
 	if (!__atomic_load_n(&w->moving[v], __ATOMIC_SEQ_CST) &&
 	    m->data != __atomic_load_n(&w->data[v], __ATOMIC_SEQ_CST))
@@ -148,7 +145,7 @@ static int sink(void *opaque, const struct virq_msi *m)
 	    __atomic_load_n(&w->shadow_fn, __ATOMIC_SEQ_CST))
 		__atomic_fetch_add(&w->early, 1, __ATOMIC_SEQ_CST);
 	__atomic_fetch_add(&w->sunk[v], 1, __ATOMIC_SEQ_CST);
-	return virq_kvm_signal_msi(w->k, m);
+	return virq_kvm_signal_msi(w->x.k, m);
 }
 
 static uint64_t sunk_total(void)
@@ -162,46 +159,24 @@ static uint64_t sunk_total(void)
 
 /* ---- the LAPIC's IRR ---- */
 
-static void lapic_get(struct kvm_lapic_state *s)
-{
-	CHECK(ioctl(W.vcpu, KVM_GET_LAPIC, s) == 0);
-}
-
-static uint8_t *irr_byte(struct kvm_lapic_state *s, uint32_t lvec)
-{
-	return (uint8_t *)&s->regs[0x200 + (lvec / 32) * 0x10 + (lvec % 32) / 8];
-}
-
 static bool irr_now(uint32_t lvec)
 {
-	struct kvm_lapic_state s;
+	int r = kx_irr(&W.x, (uint8_t)lvec);
 
-	lapic_get(&s);
-	return *irr_byte(&s, lvec) >> (lvec % 8) & 1;
+	CHECK(r >= 0);
+	return r;
 }
 
-/* KVM may inject from a worker (an eventfd assigned with a count). */
 static bool irr_wait(uint32_t lvec)
 {
-	for (int i = 0; i < 1000; i++) {
-		if (irr_now(lvec))
-			return true;
-		usleep(1000);
-	}
-	return false;
+	return kx_irr_wait(&W.x, (uint8_t)lvec);
 }
 
-/* Clear the IRR bits of LAPIC vectors [lo, hi]; a delivery racing with
- * the read-modify-write may be lost (KVM_SET_LAPIC), which is fine for
- * the vectors checked: nothing of theirs may arrive meanwhile. */
+/* A delivery racing with the clear may be lost (KVM_SET_LAPIC), which is
+ * fine for the vectors checked: nothing of theirs may arrive meanwhile. */
 static void irr_clear(uint32_t lo, uint32_t hi)
 {
-	struct kvm_lapic_state s;
-
-	lapic_get(&s);
-	for (uint32_t l = lo; l <= hi; l++)
-		*irr_byte(&s, l) &= (uint8_t) ~(1u << (l % 8));
-	CHECK(ioctl(W.vcpu, KVM_SET_LAPIC, &s) == 0);
+	CHECK(kx_irr_clear(&W.x, (uint8_t)lo, (uint8_t)hi) == 0);
 }
 
 static void irr_clear_vector(uint32_t v)
@@ -230,7 +205,7 @@ static struct virq_kvm_stats kstats(void)
 {
 	struct virq_kvm_stats st;
 
-	virq_kvm_get_stats(W.k, &st);
+	virq_kvm_get_stats(W.x.k, &st);
 	return st;
 }
 
@@ -468,39 +443,15 @@ static void *rebinder(void *arg)
 
 static void setup(void)
 {
-	struct virq_vm_config cfg = {
-		.nr_vcpus = 1,
-		.ops = { .msi = sink },
-		.opaque = &W,
-	};
+	const struct virq_vm_config cfg = { .ops = { .msi = sink }, .opaque = &W };
 	struct virq_msix_config mc = {
 		.nr_vectors = NV,
 		.gsi_base = GSI_BASE,
 		.gsi_count = GSI_COUNT,
 	};
-	struct virq_kvm_config kc = { 0 };
-	struct kvm_lapic_state lapic;
 
-	W.vm = ioctl(W.kvm, KVM_CREATE_VM, 0);
-	CHECK(W.vm >= 0);
-	CHECK_EQ(virq_ioapic_register(), 0);
-	CHECK_EQ(virq_pic_register(), 0);
-	CHECK_EQ(virq_vm_create(&cfg, &W.v), 0);
-	CHECK_EQ(virq_device_create(W.v, "ioapic", NULL, &W.io), 0);
-	CHECK_EQ(virq_device_create(W.v, "i8259", NULL, &W.pic), 0);
-	CHECK_EQ(virq_x86_default_routes(W.v), 0);
-	kc.vm_fd = W.vm;
-	kc.ioapic = W.io;
-	kc.pic = W.pic;
-	CHECK_EQ(virq_kvm_attach(W.v, &kc, &W.k), 0);
-	W.vcpu = ioctl(W.vm, KVM_CREATE_VCPU, 0);
-	CHECK(W.vcpu >= 0);
-	/* software-enable the LAPIC (SVR bit 8) so that it accepts */
-	lapic_get(&lapic);
-	lapic.regs[0xf1] |= 1;
-	CHECK(ioctl(W.vcpu, KVM_SET_LAPIC, &lapic) == 0);
-
-	CHECK_EQ(virq_msix_create(W.v, &mc, &W.d), 0);
+	CHECK(kx_open(&W.x, &cfg) == 0);
+	CHECK_EQ(virq_msix_create(W.x.v, &mc, &W.d), 0);
 	ctrl(VIRQ_MSIX_CTRL_ENABLE);
 	for (uint32_t v = 0; v < NV; v++) {
 		W.data[v] = LVEC_LO + v;
@@ -523,10 +474,7 @@ static void teardown(void)
 	for (uint32_t v = 0; v < NV; v++)
 		close(W.efd[v]);
 	CHECK_EQ(virq_device_destroy(W.d), 0);
-	virq_kvm_detach(W.k);
-	virq_vm_destroy(W.v);
-	close(W.vcpu);
-	close(W.vm);
+	kx_close(&W.x);
 }
 
 /* ---- after the storm ---- */
@@ -709,9 +657,8 @@ int main(void)
 	uint64_t writes = 0;
 	double t0 = now(), t1, t2;
 
-	W.kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (W.kvm < 0) {
-		fprintf(stderr, "KVM-SKIP: /dev/kvm unusable: %s\n", strerror(errno));
+	if (!kx_usable()) {
+		fprintf(stderr, "KVM-SKIP: /dev/kvm unusable\n");
 		return 77;
 	}
 	may_sink = true; /* the main thread unmasks and enables */
@@ -771,7 +718,6 @@ int main(void)
 	probe_function(0);
 	check_settled();
 	teardown();
-	close(W.kvm);
 	t2 = now();
 	fprintf(stderr, "ok: storm %.2fs, checks %.2fs\n", t1 - t0, t2 - t1);
 	return 0;

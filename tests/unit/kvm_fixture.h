@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Set-up shared by the KVM backend tests: a KVM VM with one vCPU (never
- * run) whose in-kernel LAPIC is enabled, so that what reaches it shows
- * up in its IRR (KVM_GET_LAPIC); virq's IOAPIC and PIC on the default
- * routes; the backend attached; an msi sink that counts its calls.
+ * cmocka set-up shared by the KVM backend tests: the KVM test VM of
+ * tests/common/kvm_vm.h in X, with an msi sink that counts its calls and
+ * sends with KVM_SIGNAL_MSI (or only counts once X.k is NULL).
  */
 #ifndef VIRQ_TEST_KVM_FIXTURE_H
 #define VIRQ_TEST_KVM_FIXTURE_H
@@ -13,18 +12,11 @@
 #include <sys/ioctl.h>
 
 #include "fixture.h"
-
-struct kx {
-	int kvm, vm, vcpu;
-	struct virq_vm *v;
-	struct virq_device *io, *pic;
-	struct virq_kvm *k;
-	unsigned sink_calls; /* atomic: MSIs that went through userspace */
-};
+#include "kvm_vm.h"
 
 extern struct kx X;
+extern unsigned kx_sink_calls; /* atomic: MSIs that went through userspace */
 
-bool kvm_usable(void);
 int setup(void **state);
 int teardown(void **state);
 /* Is @vector pending in the LAPIC's IRR?  Waits up to 1 s for it. */
@@ -33,5 +25,9 @@ bool lapic_irr(uint8_t vector);
 bool lapic_irr_now(uint8_t vector);
 void clear_irr(void);
 struct virq_kvm_stats stats(void);
+/* "KVM-SKIP" on stderr, and 77: /dev/kvm is unusable. */
+int kvm_skip(void);
+#define RUN_KVM_TESTS(tests) \
+	(kx_usable() ? cmocka_run_group_tests(tests, NULL, NULL) : kvm_skip())
 
 #endif

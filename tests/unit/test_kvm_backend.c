@@ -272,9 +272,5 @@ int main(void)
 		T(test_extint_next_window),
 	};
 
-	if (!kvm_usable()) {
-		fprintf(stderr, "KVM-SKIP: /dev/kvm unusable\n");
-		return 77;
-	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return RUN_KVM_TESTS(tests);
 }

@@ -69,7 +69,7 @@ static struct virq_msix_stats mstats(struct virq_device *d)
 
 static unsigned sink_calls(void)
 {
-	return __atomic_load_n(&X.sink_calls, __ATOMIC_RELAXED);
+	return __atomic_load_n(&kx_sink_calls, __ATOMIC_RELAXED);
 }
 
 static void signal_fd(int fd)
@@ -441,9 +441,5 @@ int main(void)
 		T(test_reset_snapshot_destroy),
 	};
 
-	if (!kvm_usable()) {
-		fprintf(stderr, "KVM-SKIP: /dev/kvm unusable\n");
-		return 77;
-	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return RUN_KVM_TESTS(tests);
 }

@@ -13,67 +13,38 @@
  *     KVM_IRQFD deassign and assign) against the same pair on a vector
  *     with no eventfd.
  */
-#include <fcntl.h>
-#include <linux/kvm.h>
 #include <stdio.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <virq/virq.h>
 
 #include "bench.h"
+#include "kvm_vm.h"
 
 struct kvm_bench {
-	int kvm, vm, vcpu;
-	struct virq_vm *v;
-	struct virq_kvm *k;
+	struct kx x; /* the KVM test VM (tests/common/kvm_vm.h) */
 	struct virq_device *d, *d_engine;
 };
 
 static int sink(void *opaque, const struct virq_msi *msi)
 {
-	return virq_kvm_signal_msi(((struct kvm_bench *)opaque)->k, msi);
+	return virq_kvm_signal_msi(((struct kvm_bench *)opaque)->x.k, msi);
 }
 
 static int open_all(struct kvm_bench *b)
 {
-	struct virq_vm_config cfg = {
-		.nr_vcpus = 1, .max_routes = 8192, .ops = { .msi = sink }, .opaque = b
-	};
+	const struct virq_vm_config cfg = { .max_routes = 8192,
+					    .ops = { .msi = sink },
+					    .opaque = b };
 	struct virq_msix_config mc = { .nr_vectors = 2, .gsi_base = 64, .gsi_count = 64 };
-	struct virq_kvm_config kc = { 0 };
-	struct kvm_lapic_state lapic;
 
-	b->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (b->kvm < 0)
+	if (!kx_usable() || kx_open(&b->x, &cfg))
 		return -1;
-	b->vm = ioctl(b->kvm, KVM_CREATE_VM, 0);
-	if (b->vm < 0 || virq_vm_create(&cfg, &b->v))
-		return -1;
-	kc.vm_fd = b->vm;
-	if (virq_kvm_attach(b->v, &kc, &b->k) || virq_msix_create(b->v, &mc, &b->d))
+	if (virq_msix_create(b->x.v, &mc, &b->d))
 		return -1;
 	mc.gsi_base = 4096; /* beyond KVM's table: the engine's */
-	if (virq_msix_create(b->v, &mc, &b->d_engine))
-		return -1;
-	b->vcpu = ioctl(b->vm, KVM_CREATE_VCPU, 0);
-	if (b->vcpu < 0 || ioctl(b->vcpu, KVM_GET_LAPIC, &lapic))
-		return -1;
-	lapic.regs[0xf1] |= 1; /* software-enabled: it accepts */
-	return ioctl(b->vcpu, KVM_SET_LAPIC, &lapic) ? -1 : 0;
-}
-
-static void close_all(struct kvm_bench *b)
-{
-	virq_kvm_detach(b->k);
-	virq_vm_destroy(b->v);
-	if (b->vcpu >= 0)
-		close(b->vcpu);
-	if (b->vm >= 0)
-		close(b->vm);
-	if (b->kvm >= 0)
-		close(b->kvm);
+	return virq_msix_create(b->x.v, &mc, &b->d_engine);
 }
 
 /* Vector @v: message to APIC 0, vector 0x40 + v, unmasked. */
@@ -119,7 +90,7 @@ static double engine_signals(struct virq_device *d, int fd, unsigned n)
 
 void bench_msix_kvm(void)
 {
-	struct kvm_bench b = { .kvm = -1, .vm = -1, .vcpu = -1 };
+	struct kvm_bench b = { .x = { .kvm = -1, .vm = -1, .vcpu = -1 } };
 	unsigned n = quick ? 2000 : 50000;
 	struct virq_msix_stats st;
 	double t0, signal, notify, engine, pair_fd, pair;
@@ -158,7 +129,7 @@ void bench_msix_kvm(void)
 	report("msix", "kvm_mask_unmask_with_eventfd", pair_fd / 1e3, "us", pair / 1e3,
 	       pair_fd / pair);
 out:
-	close_all(&b);
+	kx_close(&b.x);
 	if (fd >= 0)
 		close(fd);
 	if (fd_engine >= 0)

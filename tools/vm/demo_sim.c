@@ -149,6 +149,47 @@ static int guest_boot(void)
 	return 0;
 }
 
+/* What the chips hold for a stream that finished no round (traffic.c). */
+static void dump(uint32_t gsi, uint32_t vector)
+{
+	struct virq_irqfd_stats st;
+	uint64_t redir = 0, line = 0;
+	unsigned w = vector / 32;
+
+	virq_device_get_attr(S.ioapic, VIRQ_IOAPIC_GRP_REDIR, gsi, &redir, sizeof(redir));
+	virq_device_get_attr(S.ioapic, VIRQ_IOAPIC_GRP_LINE, gsi, &line, sizeof(line));
+	virq_irqfd_get_stats(S.vm, &st);
+	fprintf(stderr,
+		"  ioapic pin %u: entry 0x%016llx, line sources 0x%llx; irqfds bound %llu, "
+		"signals %llu, resamples %llu\n",
+		gsi, (unsigned long long)redir, (unsigned long long)line,
+		(unsigned long long)st.bound, (unsigned long long)st.signals,
+		(unsigned long long)st.resamples);
+	for (unsigned c = 0; c <= S.n; c++) {
+		uint32_t irr = 0, isr = 0, tmr = 0, ppr = 0, lint = 0;
+		uint64_t a = (uint64_t)c << 32;
+
+		virq_device_get_attr(S.lapic, VIRQ_LAPIC_GRP_REG, a | (0x200 + w * 0x10),
+				     &irr, sizeof(irr));
+		virq_device_get_attr(S.lapic, VIRQ_LAPIC_GRP_REG, a | (0x100 + w * 0x10),
+				     &isr, sizeof(isr));
+		virq_device_get_attr(S.lapic, VIRQ_LAPIC_GRP_REG, a | (0x180 + w * 0x10),
+				     &tmr, sizeof(tmr));
+		virq_device_get_attr(S.lapic, VIRQ_LAPIC_GRP_REG, a | 0xa0, &ppr,
+				     sizeof(ppr));
+		virq_device_get_attr(S.lapic, VIRQ_LAPIC_GRP_STATE,
+				     a | VIRQ_LAPIC_STATE_LINT, &lint, sizeof(lint));
+		pthread_mutex_lock(&S.lock);
+		bool line_up = S.irq[c];
+		pthread_mutex_unlock(&S.lock);
+		fprintf(stderr,
+			"  vCPU %u: vector 0x%02x irr %u isr %u tmr %u, ppr 0x%02x, lint 0x%x, "
+			"INTR %s\n",
+			c, vector, irr >> (vector % 32) & 1, isr >> (vector % 32) & 1,
+			tmr >> (vector % 32) & 1, ppr, lint, line_up ? "high" : "low");
+	}
+}
+
 static int sim_fail(const char *what)
 {
 	fprintf(stderr, "virq-vm: demo simulation: %s: %s\n", what, virq_last_error());
@@ -179,7 +220,7 @@ int demo_sim_run(unsigned nr_vcpus)
 	virq_vm_set_running(S.vm, true);
 	if (guest_boot() < 0)
 		return sim_fail("the guest's set-up");
-	if (traffic_setup_sim(S.vm, S.msix, nr_vcpus) < 0)
+	if (traffic_setup_sim(S.vm, S.msix, nr_vcpus, dump) < 0)
 		return sim_fail("the traffic streams");
 	for (; started < nr_vcpus; started++)
 		if (pthread_create(&S.th[started], NULL, vcpu_thread,
@@ -190,7 +231,8 @@ int demo_sim_run(unsigned nr_vcpus)
 		status = VM_EXIT_GUEST;
 	} else {
 		traffic_guest_ready();
-		traffic_wait_done();
+		if (!traffic_wait_done())
+			status = VM_EXIT_GUEST;
 	}
 	traffic_stop();
 	pthread_mutex_lock(&S.lock);

@@ -50,6 +50,28 @@ enum bind_kind {
 	BIND_MSIX,     /* virq_msix_bind_irqfd, the PCI test device's vector 0 */
 };
 
+/* Where a host thread is, for the report of a stream that never finished
+ * a round (stall_report). */
+enum stream_phase {
+	PH_START, /* not bound yet */
+	PH_BIND_FAILED,
+	PH_READY_WAIT, /* bound, waiting for the guest's ready */
+	PH_WRITTEN,    /* eventfd written, waiting for ack and resample */
+	PH_ACKED,      /* the guest acked, the resample has not come */
+	PH_RESAMPLED,  /* resampled, the guest's ack has not come */
+	PH_DONE,
+};
+
+static const char *const phase_names[] = {
+	[PH_START] = "not bound yet",
+	[PH_BIND_FAILED] = "bind failed",
+	[PH_READY_WAIT] = "bound, waiting for the guest",
+	[PH_WRITTEN] = "eventfd written, neither the guest's ack nor the resample came",
+	[PH_ACKED] = "the guest acked, the resample never came",
+	[PH_RESAMPLED] = "resampled, the guest's ack never came",
+	[PH_DONE] = "ended",
+};
+
 struct stream {
 	const char *name;
 	enum bind_kind bind;
@@ -61,6 +83,7 @@ struct stream {
 	uint64_t t_sent; /* atomic: ns of the last eventfd write */
 	uint64_t rounds; /* atomic */
 	uint64_t lost;	 /* atomic: rounds without an ack in time */
+	int phase;	 /* atomic: enum stream_phase, for the stall report */
 	double t0, t1;	 /* first write, end of the last round (ns) */
 	pthread_mutex_t lock;
 	struct table_row *rows; /* one per vCPU (lock) */
@@ -85,7 +108,9 @@ static struct {
 	bool ready, stop; /* lock (stop also atomic) */
 	pthread_t display;
 	bool display_started;
-	unsigned done; /* atomic: host threads finished */
+	unsigned done;				     /* atomic: host threads finished */
+	void (*dump)(uint32_t gsi, uint32_t vector); /* the simulation's chip state */
+	bool stalled; /* a stream finished no round (display thread, then read) */
 } T = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
 static double now_ns(void)
@@ -340,20 +365,23 @@ static int add_demo_streams(enum bind_kind chip, struct virq_device *msix)
 	return 0;
 }
 
-int traffic_setup_sim(struct virq_vm *vm, struct virq_device *msix, unsigned nr_vcpus)
+int traffic_setup_sim(struct virq_vm *vm, struct virq_device *msix, unsigned nr_vcpus,
+		      void (*dump)(uint32_t gsi, uint32_t vector))
 {
+	T.dump = dump;
 	T.vm = vm;
 	T.nr_vcpus = nr_vcpus;
 	T.kirq = false;
 	return add_demo_streams(BIND_VIRQ, msix);
 }
 
-void traffic_wait_done(void)
+bool traffic_wait_done(void)
 {
 	if (T.display_started) {
 		pthread_join(T.display, NULL);
 		T.display_started = false;
 	}
+	return !T.stalled;
 }
 
 int traffic_setup(struct kvm_vm *kvm, unsigned nr_vcpus, bool kernel_irqchip)
@@ -409,6 +437,9 @@ static int wait_round(struct stream *s)
 			acked = true;
 		if (!resampled && read(s->rfd, &v, sizeof(v)) == sizeof(v))
 			resampled = true;
+		if (s->resample && acked != resampled)
+			__atomic_store_n(&s->phase, acked ? PH_ACKED : PH_RESAMPLED,
+					 __ATOMIC_RELAXED);
 	}
 	return 0;
 }
@@ -425,9 +456,11 @@ static void *host_thread(void *arg)
 	if (r < 0) {
 		fprintf(stderr, "virq-vm: traffic: binding %s (GSI %u): %s\n", s->name,
 			s->gsi, strerror(-r));
+		__atomic_store_n(&s->phase, PH_BIND_FAILED, __ATOMIC_RELAXED);
 		vm_request_exit(VM_EXIT_GUEST);
 		goto out;
 	}
+	__atomic_store_n(&s->phase, PH_READY_WAIT, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&T.lock);
 	while (!T.ready && !T.stop)
 		pthread_cond_wait(&T.cond, &T.lock);
@@ -437,8 +470,12 @@ static void *host_thread(void *arg)
 		if (__atomic_load_n(&T.stop, __ATOMIC_RELAXED))
 			break;
 		__atomic_store_n(&s->t_sent, (uint64_t)now_ns(), __ATOMIC_RELEASE);
-		if (write(s->efd, &one, sizeof(one)) != sizeof(one))
+		__atomic_store_n(&s->phase, PH_WRITTEN, __ATOMIC_RELAXED);
+		if (write(s->efd, &one, sizeof(one)) != sizeof(one)) {
+			fprintf(stderr, "virq-vm: traffic: %s: eventfd write: %s\n",
+				s->name, strerror(errno));
 			break;
+		}
 		if (wait_round(s) < 0) {
 			if (__atomic_load_n(&T.stop, __ATOMIC_RELAXED))
 				break;
@@ -458,6 +495,8 @@ static void *host_thread(void *arg)
 		}
 	}
 	s->t1 = now_ns();
+	if (__atomic_load_n(&s->rounds, __ATOMIC_RELAXED))
+		__atomic_store_n(&s->phase, PH_DONE, __ATOMIC_RELAXED);
 	if (T.path)
 		vm_request_exit(0);
 out:
@@ -494,6 +533,27 @@ static unsigned snapshot(struct table_row *out)
 	return n;
 }
 
+/* A stream that never finished a round says where it stopped, and the
+ * simulation adds the chips' state for its GSI: the demo's check fails on
+ * it, and this is what is left to read. */
+static void stall_report(void)
+{
+	for (unsigned i = 0; i < T.nr; i++) {
+		struct stream *s = &T.s[i];
+		int ph = __atomic_load_n(&s->phase, __ATOMIC_RELAXED);
+
+		if (__atomic_load_n(&s->rounds, __ATOMIC_RELAXED))
+			continue;
+		T.stalled = true;
+		fprintf(stderr, "virq-vm: demo: %s (GSI %u) finished no round: %s\n",
+			s->name, s->gsi, phase_names[ph]);
+		if (T.dump && s->bind != BIND_MSIX)
+			T.dump(s->gsi, i == DEMO_EDGE	 ? DEMO_V_EDGE
+				       : i == DEMO_LEVEL ? DEMO_V_LEVEL
+							 : DEMO_V_PIC);
+	}
+}
+
 static void *display_thread(void *arg)
 {
 	struct table_row *rows = calloc((size_t)T.nr * T.nr_vcpus, sizeof(*rows));
@@ -527,8 +587,9 @@ static void *display_thread(void *arg)
 		nanosleep(&q, NULL);
 	}
 	table_print(stdout, rows, snapshot(rows), (now_ns() - t0) / 1e9, tty, true);
+	stall_report();
 	free(rows);
-	vm_request_exit(0);
+	vm_request_exit(T.stalled ? VM_EXIT_GUEST : 0);
 	return NULL;
 }
 

@@ -67,10 +67,13 @@ void traffic_stop(void);
 /* The guest's port writes (also the simulation's "guest"). */
 void traffic_guest_ready(void);
 void traffic_guest_ack(uint32_t val);
-/* The simulation: demo streams on @vm with virq irqfds, @msix vector 0. */
-int traffic_setup_sim(struct virq_vm *vm, struct virq_device *msix, unsigned nr_vcpus);
-/* Wait until the demo's display thread has printed the summary. */
-void traffic_wait_done(void);
+/* The simulation: demo streams on @vm with virq irqfds, @msix vector 0;
+ * @dump prints the chips' state of a stream that finished no round. */
+int traffic_setup_sim(struct virq_vm *vm, struct virq_device *msix, unsigned nr_vcpus,
+		      void (*dump)(uint32_t gsi, uint32_t vector));
+/* Wait until the demo's display thread has printed the summary; false if
+ * a stream finished no round. */
+bool traffic_wait_done(void);
 
 /* ---- demo_sim.c: the demo without KVM (virq's LAPIC model) ---- */
 int demo_sim_run(unsigned nr_vcpus);

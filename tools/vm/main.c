@@ -164,7 +164,8 @@ int main(int argc, char **argv)
 	const char *serial = NULL;
 	int c, li = 0;
 
-	while ((c = getopt_long(argc, argv, "k:m:s:a:i:S:Kt:h", opts, &li)) != -1) {
+	opterr = 0; /* one line of our own below, naming the option */
+	while ((c = getopt_long(argc, argv, ":k:m:s:a:i:S:Kt:h", opts, &li)) != -1) {
 		switch (c) {
 		case 'P':
 			if (pcitest_option(opts[li].name, optarg) < 0)
@@ -220,9 +221,12 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			return fail("option needs a value (--help lists the options)",
+				    argv[optind - 1]);
 		default:
-			usage(stderr);
-			return VM_EXIT_USAGE;
+			return fail("unknown option (--help lists the options)",
+				    argv[optind - 1]);
 		}
 	}
 	if (!boot.kernel && optind < argc)

@@ -161,10 +161,10 @@ static void dump(uint32_t gsi, uint32_t vector)
 	virq_irqfd_get_stats(S.vm, &st);
 	fprintf(stderr,
 		"  ioapic pin %u: entry 0x%016llx, line sources 0x%llx; irqfds bound %llu, "
-		"signals %llu, resamples %llu\n",
+		"signals %llu, resamples %llu, auto-unbound %llu\n",
 		gsi, (unsigned long long)redir, (unsigned long long)line,
 		(unsigned long long)st.bound, (unsigned long long)st.signals,
-		(unsigned long long)st.resamples);
+		(unsigned long long)st.resamples, (unsigned long long)st.auto_unbound);
 	for (unsigned c = 0; c <= S.n; c++) {
 		uint32_t irr = 0, isr = 0, tmr = 0, ppr = 0, lint = 0;
 		uint64_t a = (uint64_t)c << 32;

@@ -533,6 +533,24 @@ static unsigned snapshot(struct table_row *out)
 	return n;
 }
 
+/* The eventfd's counter as fdinfo shows it: nonzero means nobody read the
+ * write. */
+static const char *efd_count(int fd)
+{
+	static char v[32] = "unknown";
+	char path[64], line[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	if (!(f = fopen(path, "re")))
+		return v;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "eventfd-count: %31s", v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
 /* A stream that never finished a round says where it stopped, and the
  * simulation adds the chips' state for its GSI: the demo's check fails on
  * it, and this is what is left to read. */
@@ -545,8 +563,10 @@ static void stall_report(void)
 		if (__atomic_load_n(&s->rounds, __ATOMIC_RELAXED))
 			continue;
 		T.stalled = true;
-		fprintf(stderr, "virq-vm: demo: %s (GSI %u) finished no round: %s\n",
-			s->name, s->gsi, phase_names[ph]);
+		fprintf(stderr,
+			"virq-vm: demo: %s (GSI %u) finished no round: %s; eventfd "
+			"counter %s\n",
+			s->name, s->gsi, phase_names[ph], efd_count(s->efd));
 		if (T.dump && s->bind != BIND_MSIX)
 			T.dump(s->gsi, i == DEMO_EDGE	 ? DEMO_V_EDGE
 				       : i == DEMO_LEVEL ? DEMO_V_LEVEL

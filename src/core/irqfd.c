@@ -140,18 +140,27 @@ int irqfd_identity(int fd, uint64_t *id)
 	return 0;
 }
 
-/* Is the caller's @user_fd still the eventfd we hold as @ours? */
-static bool same_file(int user_fd, int ours, uint64_t id)
+/*
+ * Is the caller's @user_fd still the eventfd we hold as @ours?  1 yes, 0
+ * no (closed, or the number names another file), -1 cannot tell: kcmp
+ * refused (a seccomp policy) and fdinfo unreadable (out of descriptors).
+ * Only a 0 may unbind: a live irqfd is never dropped on a guess.
+ */
+static int same_file(int user_fd, int ours, uint64_t id)
 {
 	long r;
 	uint64_t now;
+	int ret;
 
 	if (fcntl(user_fd, F_GETFD) < 0)
-		return false;
+		return 0;
 	r = syscall(SYS_kcmp, getpid(), getpid(), KCMP_FILE, user_fd, ours);
 	if (r >= 0)
 		return r == 0;
-	return irqfd_identity(user_fd, &now) == 0 && now == id;
+	ret = irqfd_identity(user_fd, &now);
+	if (ret)
+		return ret == -EINVAL ? 0 : -1; /* -EINVAL: not an eventfd now */
+	return now == id;
 }
 
 /* ---- injection (RCU read side) ---- */
@@ -389,7 +398,7 @@ static void irqfd_gc(struct irqfd_engine *e)
 	for (uint32_t i = 0; e->table && i < e->table->n; i++) {
 		struct irqfd *f = e->table->slot[i];
 
-		if (!f || f->user_fd < 0 || same_file(f->user_fd, f->fd, f->id))
+		if (!f || f->user_fd < 0 || same_file(f->user_fd, f->fd, f->id) != 0)
 			continue;
 		retire(f, irqfd_unpublish(e, f), &list, &dead);
 		__atomic_fetch_add(&e->auto_unbound, 1, __ATOMIC_RELAXED);
@@ -599,7 +608,7 @@ static int irqfd_bind(struct virq_vm *vm, int eventfd, uint32_t gsi, uint32_t fl
 		 * closed, its irqfd goes now rather than at the next GC tick
 		 * (unless this thread may not wait for a grace period) */
 		if (nested_ok && b->user_fd == eventfd &&
-		    !same_file(eventfd, b->fd, b->id)) {
+		    same_file(eventfd, b->fd, b->id) == 0) {
 			retire(b, irqfd_unpublish(e, b), &stale, &dead);
 			__atomic_fetch_add(&e->auto_unbound, 1, __ATOMIC_RELAXED);
 		}

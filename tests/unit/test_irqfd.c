@@ -1,9 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* irqfd / resamplefd rules of spec/routing-irqfd.md, through real eventfds. */
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -522,8 +531,101 @@ static void test_ack_notifiers(void **state)
 	assert_int_equal(seen, 0);
 }
 
-int main(void)
+/* kcmp refused with EPERM, as a container's seccomp policy does. */
+static int block_kcmp(void)
 {
+	struct sock_filter insns[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_kcmp, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 1 /* EPERM */),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(insns) / sizeof(insns[0]), insns };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+/* The child of test_gc_keeps_live_when_unsure: 0 if the irqfd survived. */
+static int gc_unsure_child(void)
+{
+	struct virq_vm_config cfg = { .nr_vcpus = 1, .irqfd_workers = 1 };
+	struct virq_irqfd_stats st;
+	struct virq_device *msi;
+	struct virq_vm *vm;
+	struct rlimit rl = { 64, 64 };
+	int efd, filler[64], nf = 0;
+	uint64_t one = 1;
+
+	if (block_kcmp() || testchip_register() || virq_vm_create(&cfg, &vm))
+		return 10;
+	msi = fixture_chip(vm, 10, 1, 0, MSI_DOORBELL);
+	efd = eventfd(0, EFD_NONBLOCK);
+	if (route_add1(vm, msi_entry(GSI_MSI, 0x41)) ||
+	    virq_irqfd_bind(vm, efd, GSI_MSI, 0, -1) || setrlimit(RLIMIT_NOFILE, &rl))
+		return 11;
+	/* no descriptor left: the GC cannot open fdinfo either */
+	while (nf < 64 && (filler[nf] = open("/dev/null", O_RDONLY)) >= 0)
+		nf++;
+	sleep_ms(4 * VIRQ_IRQFD_GC_MS);
+	while (nf > 0)
+		close(filler[--nf]);
+	virq_irqfd_get_stats(vm, &st);
+	if (st.auto_unbound || st.bound != 1)
+		return 12;
+	if (write(efd, &one, sizeof(one)) != sizeof(one))
+		return 13;
+	for (int i = 0; i < 5000 && !testchip_msis(msi); i++)
+		sleep_ms(1);
+	if (testchip_msis(msi) != 1)
+		return 14;
+	/* and a real close is still noticed without kcmp */
+	close(efd);
+	for (int i = 0; i < 100 && st.bound; i++) {
+		sleep_ms(VIRQ_IRQFD_GC_MS / 10);
+		virq_irqfd_get_stats(vm, &st);
+	}
+	if (st.bound || st.auto_unbound != 1)
+		return 15;
+	virq_vm_destroy(vm);
+	return 0;
+}
+
+#define GC_UNSURE_CHILD "--gc-unsure-child"
+
+/*
+ * Without kcmp and out of descriptors the GC cannot tell whether the
+ * caller's number still names the bound eventfd: it must keep the irqfd
+ * (dropping a live one loses its interrupts for good).  In a fresh
+ * process (this program run again), as a seccomp filter cannot be taken
+ * back and a forked copy of a threaded process may start no threads.
+ */
+static void test_gc_keeps_live_when_unsure(void **state)
+{
+	char *const argv[] = { "test_irqfd", GC_UNSURE_CHILD, NULL };
+	int status = -1;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], GC_UNSURE_CHILD))
+		return gc_unsure_child();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_bind_errors, setup_thread, teardown),
 		cmocka_unit_test_setup_teardown(test_pulse_on_pin, setup_thread,
@@ -550,6 +652,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ack_notifiers, setup_poll, teardown),
 		cmocka_unit_test_setup_teardown(test_unbind_from_callback_refused,
 						setup_poll, teardown),
+		cmocka_unit_test(test_gc_keeps_live_when_unsure),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

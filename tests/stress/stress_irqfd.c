@@ -5,7 +5,9 @@
  * doorbells.  Writes coalesce in the eventfd counters, so the accounting
  * is on reads: the counters' values read must add up to every write, and
  * every read must have produced exactly one assertion on a chip pin or
- * one MSI -- none lost, none doubled.
+ * one MSI -- none lost, none doubled.  A rebinder unbinds and binds the
+ * eventfds again meanwhile: what is written while one is unbound waits
+ * in its counter and fires at the next bind.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -27,7 +29,9 @@ struct world {
 	struct virq_vm *vm;
 	int fd[NFDS];
 	unsigned writes_each;
-	bool done; /* atomic */
+	bool done;	  /* atomic */
+	bool writing;	  /* atomic: the writers have not all finished */
+	unsigned rebinds; /* rebinder's */
 };
 
 struct writer {
@@ -72,12 +76,28 @@ static void *flipper_fn(void *arg)
 	return NULL;
 }
 
+static void *rebinder_fn(void *arg)
+{
+	struct world *w = arg;
+	unsigned seed = 11;
+
+	while (__atomic_load_n(&w->writing, __ATOMIC_ACQUIRE)) {
+		unsigned i = rand_r(&seed) % NFDS;
+
+		if (virq_irqfd_unbind(w->vm, w->fd[i], gsi_of(i)) ||
+		    virq_irqfd_bind(w->vm, w->fd[i], gsi_of(i), 0, -1))
+			abort();
+		w->rebinds++;
+	}
+	return NULL;
+}
+
 static void run(uint32_t workers)
 {
 	struct virq_vm_config cfg = { .nr_vcpus = 2, .irqfd_workers = workers };
 	struct virq_device *chip, *da, *db;
 	struct writer wr[WRITERS];
-	pthread_t th[WRITERS], flip;
+	pthread_t th[WRITERS], flip, rebind;
 	struct virq_irqfd_stats st;
 	struct world w = { 0 };
 	uint64_t total, delivered = 0;
@@ -101,13 +121,18 @@ static void run(uint32_t workers)
 		assert_int_equal(virq_irqfd_bind(w.vm, w.fd[i], g, 0, -1), 0);
 	}
 
+	w.writing = true;
 	assert_int_equal(pthread_create(&flip, NULL, flipper_fn, &w), 0);
+	assert_int_equal(pthread_create(&rebind, NULL, rebinder_fn, &w), 0);
 	for (unsigned i = 0; i < WRITERS; i++) {
 		wr[i] = (struct writer){ &w, 1000 + i };
 		assert_int_equal(pthread_create(&th[i], NULL, writer_fn, &wr[i]), 0);
 	}
 	for (unsigned i = 0; i < WRITERS; i++)
 		assert_int_equal(pthread_join(th[i], NULL), 0);
+	/* every eventfd bound again before the drain */
+	__atomic_store_n(&w.writing, false, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_join(rebind, NULL), 0);
 	/* the workers drain what is left */
 	for (int i = 0; i < 10000; i++) {
 		virq_irqfd_get_stats(w.vm, &st);
@@ -122,12 +147,14 @@ static void run(uint32_t workers)
 	for (uint32_t p = 0; p < PIN_GSIS; p++)
 		delivered += testchip_asserts(chip, p);
 	delivered += testchip_msis(da) + testchip_msis(db);
-	fprintf(stderr, "%u worker(s): %llu writes, %llu reads, %llu deliveries\n",
+	fprintf(stderr,
+		"%u worker(s): %llu writes, %llu reads, %llu deliveries, %u rebinds\n",
 		workers, (unsigned long long)total, (unsigned long long)st.wakeups,
-		(unsigned long long)delivered);
+		(unsigned long long)delivered, w.rebinds);
 	assert_int_equal(st.signals, total);
 	assert_true(st.wakeups > 0 && st.wakeups <= total);
 	assert_int_equal(delivered, st.wakeups);
+	assert_true(w.rebinds > 0);
 	for (unsigned i = 0; i < NFDS; i++)
 		close(w.fd[i]);
 	virq_vm_destroy(w.vm);

@@ -108,9 +108,12 @@ static struct {
 	bool ready, stop; /* lock (stop also atomic) */
 	pthread_t display;
 	bool display_started;
-	unsigned done;				     /* atomic: host threads finished */
-	void (*dump)(uint32_t gsi, uint32_t vector); /* the simulation's chip state */
-	bool stalled; /* a stream finished no round (display thread, then read) */
+	/* atomic: host threads finished */
+	unsigned done;
+	/* the simulation's chip state, for stall_report */
+	void (*dump)(uint32_t gsi, uint32_t vector);
+	/* a stream finished no round (display thread, then read) */
+	bool stalled;
 } T = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
 static double now_ns(void)

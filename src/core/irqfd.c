@@ -120,8 +120,13 @@ int irqfd_identity(int fd, uint64_t *id)
 		return virq_fail(EBADF, "irqfd: descriptor %d is not open", fd);
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
 	f = fopen(path, "re");
-	if (!f)
-		return virq_fail(EBADF, "irqfd: cannot inspect descriptor %d", fd);
+	if (!f) {
+		/* gone meanwhile: closed; else why (EMFILE...) matters */
+		int err = errno == ENOENT ? EBADF : errno;
+
+		return virq_fail(err, "irqfd: cannot inspect descriptor %d: %s", fd,
+				 strerror(err));
+	}
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long v;
 
@@ -143,7 +148,8 @@ int irqfd_identity(int fd, uint64_t *id)
 /*
  * Is the caller's @user_fd still the eventfd we hold as @ours?  1 yes, 0
  * no (closed, or the number names another file), -1 cannot tell: kcmp
- * refused (a seccomp policy) and fdinfo unreadable (out of descriptors).
+ * refused (a seccomp policy) or missing (no CONFIG_KCMP), and fdinfo
+ * unreadable (out of descriptors).
  * Only a 0 may unbind: a live irqfd is never dropped on a guess.
  */
 static int same_file(int user_fd, int ours, uint64_t id)
@@ -158,8 +164,10 @@ static int same_file(int user_fd, int ours, uint64_t id)
 	if (r >= 0)
 		return r == 0;
 	ret = irqfd_identity(user_fd, &now);
+	if (ret == -EINVAL || ret == -EBADF)
+		return 0; /* not an eventfd now, or closed meanwhile */
 	if (ret)
-		return ret == -EINVAL ? 0 : -1; /* -EINVAL: not an eventfd now */
+		return -1;
 	return now == id;
 }
 

@@ -81,14 +81,15 @@ static void *rebinder_fn(void *arg)
 	struct world *w = arg;
 	unsigned seed = 11;
 
-	while (__atomic_load_n(&w->writing, __ATOMIC_ACQUIRE)) {
+	/* at least one round however soon the writers finish */
+	do {
 		unsigned i = rand_r(&seed) % NFDS;
 
 		if (virq_irqfd_unbind(w->vm, w->fd[i], gsi_of(i)) ||
 		    virq_irqfd_bind(w->vm, w->fd[i], gsi_of(i), 0, -1))
 			abort();
 		w->rebinds++;
-	}
+	} while (__atomic_load_n(&w->writing, __ATOMIC_ACQUIRE));
 	return NULL;
 }
 

@@ -156,16 +156,33 @@ static void dump(uint32_t gsi, uint32_t vector)
 	uint64_t redir = 0, line = 0;
 	unsigned w = vector / 32;
 
-	virq_device_get_attr(S.ioapic, VIRQ_IOAPIC_GRP_REDIR, gsi, &redir, sizeof(redir));
-	virq_device_get_attr(S.ioapic, VIRQ_IOAPIC_GRP_LINE, gsi, &line, sizeof(line));
 	virq_irqfd_get_stats(S.vm, &st);
 	fprintf(stderr,
-		"  ioapic pin %u: entry 0x%016llx, line sources 0x%llx; irqfds bound %llu, "
-		"signals %llu, resamples %llu, auto-unbound %llu\n",
-		gsi, (unsigned long long)redir, (unsigned long long)line,
+		"  irqfds bound %llu, signals %llu, resamples %llu, auto-unbound %llu\n",
 		(unsigned long long)st.bound, (unsigned long long)st.signals,
 		(unsigned long long)st.resamples, (unsigned long long)st.auto_unbound);
-	for (unsigned c = 0; c <= S.n; c++) {
+	if (vector == DEMO_V_PIC) {
+		/* ExtINT: the master PIC and vCPU 0's LINT0, no LAPIC vector */
+		uint8_t r[VIRQ_PIC_NR_REGS] = { 0 };
+		uint32_t lint = 0;
+
+		for (unsigned i = 0; i < VIRQ_PIC_NR_REGS; i++)
+			virq_device_get_attr(S.pic, VIRQ_PIC_GRP_MASTER, i, &r[i], 1);
+		virq_device_get_attr(S.lapic, VIRQ_LAPIC_GRP_STATE, VIRQ_LAPIC_STATE_LINT,
+				     &lint, sizeof(lint));
+		fprintf(stderr,
+			"  master PIC: irr 0x%02x imr 0x%02x isr 0x%02x, INT %d; vCPU 0 "
+			"lint 0x%x\n",
+			r[VIRQ_PIC_IRR], r[VIRQ_PIC_IMR], r[VIRQ_PIC_ISR],
+			virq_pic_output(S.pic), lint);
+		return;
+	}
+	virq_device_get_attr(S.ioapic, VIRQ_IOAPIC_GRP_REDIR, gsi, &redir, sizeof(redir));
+	virq_device_get_attr(S.ioapic, VIRQ_IOAPIC_GRP_LINE, gsi, &line, sizeof(line));
+	fprintf(stderr, "  ioapic pin %u: entry 0x%016llx, line sources 0x%llx\n", gsi,
+		(unsigned long long)redir, (unsigned long long)line);
+	/* the vCPUs only: index S.n is the PIC's output */
+	for (unsigned c = 0; c < S.n; c++) {
 		uint32_t irr = 0, isr = 0, tmr = 0, ppr = 0, lint = 0;
 		uint64_t a = (uint64_t)c << 32;
 

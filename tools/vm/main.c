@@ -94,6 +94,17 @@ static int fail(const char *msg, const char *arg)
 	return VM_EXIT_USAGE;
 }
 
+/* The word getopt refused: an unknown short option before the end of its
+ * group ("-xK") leaves optind on that word rather than past it. */
+static const char *bad_word(int argc, char **argv)
+{
+	const char *w = optind < argc ? argv[optind] : NULL;
+
+	if (optopt && w && w[0] == '-' && w[1] && w[1] != '-' && strchr(w + 1, optopt))
+		return w;
+	return argv[optind - 1];
+}
+
 static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
 	char *end;
@@ -225,8 +236,9 @@ int main(int argc, char **argv)
 			return fail("option needs a value (--help lists the options)",
 				    argv[optind - 1]);
 		default:
-			return fail("unknown option (--help lists the options)",
-				    argv[optind - 1]);
+			return fail("unknown or ambiguous option, or one given a value "
+				    "(--help lists them)",
+				    bad_word(argc, argv));
 		}
 	}
 	if (!boot.kernel && optind < argc)

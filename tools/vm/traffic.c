@@ -55,11 +55,11 @@ enum bind_kind {
 enum stream_phase {
 	PH_START, /* not bound yet */
 	PH_BIND_FAILED,
-	PH_READY_WAIT, /* bound, waiting for the guest's ready */
-	PH_WRITTEN,    /* eventfd written, waiting for ack and resample */
-	PH_ACKED,      /* the guest acked, the resample has not come */
-	PH_RESAMPLED,  /* resampled, the guest's ack has not come */
-	PH_DONE,
+	PH_READY_WAIT,	   /* bound, waiting for the guest's ready */
+	PH_WRITTEN,	   /* eventfd written, waiting for ack and resample */
+	PH_ACKED,	   /* the guest acked, the resample has not come */
+	PH_RESAMPLED,	   /* resampled, the guest's ack has not come */
+	PH_WRITTEN_NO_ACK, /* PH_WRITTEN of a stream without a resamplefd */
 };
 
 static const char *const phase_names[] = {
@@ -69,7 +69,7 @@ static const char *const phase_names[] = {
 	[PH_WRITTEN] = "eventfd written, neither the guest's ack nor the resample came",
 	[PH_ACKED] = "the guest acked, the resample never came",
 	[PH_RESAMPLED] = "resampled, the guest's ack never came",
-	[PH_DONE] = "ended",
+	[PH_WRITTEN_NO_ACK] = "eventfd written, the guest's ack never came",
 };
 
 struct stream {
@@ -498,8 +498,6 @@ static void *host_thread(void *arg)
 		}
 	}
 	s->t1 = now_ns();
-	if (__atomic_load_n(&s->rounds, __ATOMIC_RELAXED))
-		__atomic_store_n(&s->phase, PH_DONE, __ATOMIC_RELAXED);
 	if (T.path)
 		vm_request_exit(0);
 out:
@@ -536,22 +534,25 @@ static unsigned snapshot(struct table_row *out)
 	return n;
 }
 
-/* The eventfd's counter as fdinfo shows it: nonzero means nobody read the
- * write. */
-static const char *efd_count(int fd)
+/* The eventfd's counter, from fdinfo (which prints it in hex): nonzero
+ * means nobody read the write. */
+static const char *efd_count(int fd, char *buf, size_t len)
 {
-	static char v[32] = "unknown";
 	char path[64], line[64];
+	unsigned long long v;
 	FILE *f;
 
+	snprintf(buf, len, "unknown");
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
 	if (!(f = fopen(path, "re")))
-		return v;
+		return buf;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "eventfd-count: %31s", v) == 1)
+		if (sscanf(line, "eventfd-count: %llx", &v) == 1) {
+			snprintf(buf, len, "%llu", v);
 			break;
+		}
 	fclose(f);
-	return v;
+	return buf;
 }
 
 /* A stream that never finished a round says where it stopped, and the
@@ -559,6 +560,8 @@ static const char *efd_count(int fd)
  * it, and this is what is left to read. */
 static void stall_report(void)
 {
+	char cnt[32];
+
 	for (unsigned i = 0; i < T.nr; i++) {
 		struct stream *s = &T.s[i];
 		int ph = __atomic_load_n(&s->phase, __ATOMIC_RELAXED);
@@ -566,10 +569,13 @@ static void stall_report(void)
 		if (__atomic_load_n(&s->rounds, __ATOMIC_RELAXED))
 			continue;
 		T.stalled = true;
+		if (ph == PH_WRITTEN && !s->resample)
+			ph = PH_WRITTEN_NO_ACK;
 		fprintf(stderr,
 			"virq-vm: demo: %s (GSI %u) finished no round: %s; eventfd "
 			"counter %s\n",
-			s->name, s->gsi, phase_names[ph], efd_count(s->efd));
+			s->name, s->gsi, phase_names[ph],
+			efd_count(s->efd, cnt, sizeof(cnt)));
 		if (T.dump && s->bind != BIND_MSIX)
 			T.dump(s->gsi, i == DEMO_EDGE	 ? DEMO_V_EDGE
 				       : i == DEMO_LEVEL ? DEMO_V_LEVEL

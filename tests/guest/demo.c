@@ -21,7 +21,6 @@
 #define LEVEL_PIN DEMO_LEVEL_GSI
 #define PIC_IRQ DEMO_PIC_GSI
 
-static volatile uint32_t online = 1;
 static uint32_t ncpu, count[DEMO_STREAMS], cpu_of[DEMO_STREAMS];
 static volatile uint32_t *table; /* MSI-X entry 0 */
 static spinlock_t io_lock;
@@ -87,18 +86,10 @@ static void msix(struct irq_frame *f)
 	ack(DEMO_MSIX, DEMO_V_MSIX);
 }
 
-static void wake(struct irq_frame *f)
-{
-	(void)f;
-	lapic_eoi();
-}
-
 void ap_main(unsigned cpu)
 {
 	(void)cpu;
-	lapic_enable();
-	__atomic_fetch_add(&online, 1, __ATOMIC_SEQ_CST);
-	lapic_icr(0, ICR_FIXED | ICR_ASSERT | 0x40);
+	ap_online();
 	for (;;)
 		sti_hlt();
 }
@@ -117,7 +108,6 @@ void kmain(void)
 	bool split = inl(TRAFFIC_PORT_CTRL) & TRAFFIC_CFG_SPLIT;
 
 	ncpu = fwcfg_nr_cpus();
-	irq_set_handler(0x40, wake);
 	irq_set_handler(DEMO_V_EDGE, edge);
 	irq_set_handler(DEMO_V_LEVEL, level);
 	irq_set_handler(DEMO_V_PIC, pic);
@@ -127,9 +117,8 @@ void kmain(void)
 	lapic_write(LAPIC_LVT_LINT0, 0x700); /* ExtINT: virtual wire */
 	pic_set_mask((uint16_t) ~(1u << PIC_IRQ));
 	if (ncpu > 1)
-		start_aps();
-	while (online < ncpu)
-		sti_hlt();
+		smp_start();
+	smp_wait_online(ncpu);
 	ioapic_set_redir(EDGE_PIN, DEMO_V_EDGE, (uint8_t)lapic_id());
 	ioapic_set_redir(LEVEL_PIN, DEMO_V_LEVEL | IOAPIC_REDIR_LEVEL,
 			 (uint8_t)lapic_id());

@@ -178,8 +178,19 @@ uint32_t fwcfg_nr_cpus(void);
 uint64_t fwcfg_ram_size(void);
 
 /* ---- SMP ---- */
+/* An AP's "I am up" IPI to CPU 0 (its handler only EOIs); kernels may
+ * send it to any CPU to wake it from hlt. */
+#define SMP_WAKE_VECTOR 0x40
+/* CPUs up, CPU 0 included (ap_online counts the others). */
+extern volatile uint32_t smp_online;
 /* Copy the trampoline below 1 MiB and send INIT, SIPI, SIPI to all APs. */
 void start_aps(void);
+/* CPU 0: install the wake handler, then start_aps(). */
+void smp_start(void);
+/* CPU 0: sleep until @n CPUs are up. */
+void smp_wait_online(unsigned n);
+/* From ap_main: enable this LAPIC, count this CPU up and wake CPU 0. */
+void ap_online(void);
 
 /* ---- spin lock ---- */
 typedef struct {

@@ -33,12 +33,11 @@
 #define VEC_C 0x43  /* vector 0 after its data changed */
 #define VEC_D 0x44  /* the last vector */
 #define VEC_AP 0x45 /* vector 0 sent to CPU 1 */
-#define WAKE 0x46   /* AP up */
 
 static volatile uintptr_t bar;
 static unsigned dev, cap;
 static volatile uint32_t hits[256];
-static volatile uint32_t ap_hits, online = 1;
+static volatile uint32_t ap_hits;
 static uint32_t want[256];
 
 static uint32_t rd(uint32_t off)
@@ -66,18 +65,10 @@ static void ap_handler(struct irq_frame *f)
 	lapic_eoi();
 }
 
-static void wake_handler(struct irq_frame *f)
-{
-	(void)f;
-	lapic_eoi();
-}
-
 void ap_main(unsigned cpu)
 {
 	(void)cpu;
-	lapic_enable();
-	__atomic_fetch_add(&online, 1, __ATOMIC_SEQ_CST);
-	lapic_icr(0, ICR_FIXED | ICR_ASSERT | WAKE);
+	ap_online();
 	for (;;)
 		sti_hlt();
 }
@@ -221,13 +212,11 @@ void kmain(void)
 	for (unsigned v = VEC_A; v <= VEC_D; v++)
 		irq_set_handler((uint8_t)v, handler);
 	irq_set_handler(VEC_AP, ap_handler);
-	irq_set_handler(WAKE, wake_handler);
 	if (nvec < 2)
 		fail("the test needs 2 vectors or more, not %u", nvec);
 	if (ncpu >= 2) {
-		start_aps();
-		while (online < 2)
-			sti_hlt();
+		smp_start();
+		smp_wait_online(2);
 	}
 
 	find_device(nvec);

@@ -41,3 +41,30 @@ void start_aps(void)
 	lapic_icr(0,
 		  ICR_ALL_BUT_SELF | ICR_ASSERT | ICR_STARTUP | (TRAMPOLINE_ADDR >> 12));
 }
+
+volatile uint32_t smp_online = 1;
+
+static void smp_wake(struct irq_frame *f)
+{
+	(void)f;
+	lapic_eoi();
+}
+
+void smp_start(void)
+{
+	irq_set_handler(SMP_WAKE_VECTOR, smp_wake);
+	start_aps();
+}
+
+void smp_wait_online(unsigned n)
+{
+	while (smp_online < n)
+		sti_hlt();
+}
+
+void ap_online(void)
+{
+	lapic_enable();
+	__atomic_fetch_add(&smp_online, 1, __ATOMIC_SEQ_CST);
+	lapic_icr(0, ICR_FIXED | ICR_ASSERT | SMP_WAKE_VECTOR);
+}

@@ -28,20 +28,11 @@
 #define VEC_E 0x56
 #define PIN_L 17
 #define VEC_L 0x57
-#define WAKE_VECTOR 0x40
-
-static volatile uint32_t online = 1;
 static volatile uint32_t target; /* APIC id that may take the interrupts */
 static volatile uint32_t got_e[MAX_CPUS], got_l[MAX_CPUS], wrong, wrong_id;
 /* level round requests: CPU c runs one when req[c] != done[c] */
 static volatile uint32_t req[MAX_CPUS], done[MAX_CPUS], cmd_failed;
 static volatile uint32_t ap_out, ap_spin;
-
-static void wake(struct irq_frame *f)
-{
-	(void)f;
-	lapic_eoi();
-}
 
 static void note(volatile uint32_t *counts)
 {
@@ -58,7 +49,7 @@ static void note(volatile uint32_t *counts)
 static void wake_boot_cpu(void)
 {
 	if (lapic_id() != 0)
-		lapic_icr(0, ICR_FIXED | ICR_ASSERT | WAKE_VECTOR);
+		lapic_icr(0, ICR_FIXED | ICR_ASSERT | SMP_WAKE_VECTOR);
 }
 
 static void edge_handler(struct irq_frame *f)
@@ -92,10 +83,8 @@ void ap_main(unsigned cpu)
 	uint32_t id;
 
 	(void)cpu;
-	lapic_enable();
+	ap_online();
 	id = lapic_id() % MAX_CPUS;
-	__atomic_fetch_add(&online, 1, __ATOMIC_SEQ_CST);
-	lapic_icr(0, ICR_FIXED | ICR_ASSERT | WAKE_VECTOR);
 	for (;;) {
 		sti_hlt();
 		uint32_t seq = __atomic_load_n(&req[id], __ATOMIC_SEQ_CST);
@@ -143,15 +132,15 @@ void kmain(void)
 	if (n < 1 || n > MAX_CPUS)
 		fail("fw_cfg CPU count %u", n);
 	pic_init(0x20, 0x28);
-	irq_set_handler(WAKE_VECTOR, wake);
 	irq_set_handler(VEC_E, edge_handler);
 	irq_set_handler(VEC_L, level_handler);
 	lapic_enable();
-	start_aps();
-	for (unsigned i = 0; i < IRQ_WAIT_FENCES && online < n; i++)
+	smp_start();
+	/* bounded, unlike smp_wait_online: a lost AP fails with a reason */
+	for (unsigned i = 0; i < IRQ_WAIT_FENCES && smp_online < n; i++)
 		irq_fence();
-	if (online != n)
-		fail("%u of %u CPUs online", online, n);
+	if (smp_online != n)
+		fail("%u of %u CPUs online", smp_online, n);
 
 	for (uint32_t c = 0; c < n; c++) {
 		target = c;
@@ -168,7 +157,7 @@ void kmain(void)
 			} else {
 				uint32_t seq = req[c] + 1;
 				__atomic_store_n(&req[c], seq, __ATOMIC_SEQ_CST);
-				lapic_icr(c, ICR_FIXED | ICR_ASSERT | WAKE_VECTOR);
+				lapic_icr(c, ICR_FIXED | ICR_ASSERT | SMP_WAKE_VECTOR);
 				for (unsigned i = 0;
 				     i < IRQ_WAIT_FENCES && done[c] != seq; i++)
 					irq_fence();
